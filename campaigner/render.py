@@ -1,0 +1,266 @@
+"""Occurrences -> Post texts per account and language, through sandboxed Jinja templates."""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaigner import adapters, textlimits
+from campaigner.calendar import Account, Calendar, Event, Media
+from campaigner.errors import ConfigError, Problem, problem_at
+from campaigner.recurrence import Occurrence, occurrences
+
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+# ---------------------------------------------------------------- filters
+
+
+def digits(value: Any, lang: str = "km") -> str:
+    """Write a number's digits in the language's script (Khmer digits ០–៩ for km)."""
+    text = str(value)
+    return text.translate(KHMER_DIGITS) if lang == "km" else text
+
+
+def longdate(value: date | datetime, lang: str = "en") -> str:
+    """'1 August 2010' / 'ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០', month names from CLDR."""
+    from babel.dates import format_date
+
+    if isinstance(value, datetime):
+        value = value.date()
+    if lang == "km":
+        return digits(format_date(value, "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y", locale="km"), "km")
+    return format_date(value, "d MMMM y", locale=lang)
+
+
+def ordinal(value: int, lang: str = "en") -> str:
+    """'16th' / 'ទី១៦' (write ខួបលើក{{ n | ordinal('km') }} for ខួបលើកទី១៦)."""
+    n = int(value)
+    if lang == "km":
+        return "ទី" + digits(n, "km")
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def number(value: Any, lang: str = "en") -> str:
+    """A grouped number in the language's CLDR format, with Khmer digits for km."""
+    from babel.numbers import format_decimal
+
+    return digits(format_decimal(value, locale=lang), lang)
+
+
+def hashtag(value: str) -> str:
+    """'Mine Free Cambodia' -> '#MineFreeCambodia'; keeps Khmer marks (\\p{M}) inside the tag."""
+    import regex
+
+    words = regex.findall(r"[\p{L}\p{M}\p{N}_]+", str(value).lstrip("#"))
+    return "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
+
+
+def hashtags(values: Iterable[str]) -> str:
+    """Tags joined by spaces, each made a valid hashtag."""
+    return " ".join(hashtag(v) if not str(v).startswith("#") else str(v) for v in values)
+
+
+FILTERS = {"digits": digits, "longdate": longdate, "ordinal": ordinal, "number": number, "hashtag": hashtag, "hashtags": hashtags}
+
+
+# ---------------------------------------------------------------- posts
+
+
+@dataclass(frozen=True)
+class Post:
+    """One rendered post: an (occurrence, account, language) with its text and measured length."""
+
+    id: str
+    event: Event
+    date: date
+    due: datetime
+    account: str
+    platform: str
+    language: str
+    text: str
+    length: int
+    limit: int
+    parts: tuple[str, ...]  # the thread's parts when the text is split, else (text,)
+    fits: bool  # every part within the platform's limit
+
+    @property
+    def kind(self) -> str:
+        """The event's kind."""
+        return self.event.kind
+
+    @property
+    def draft(self) -> bool:
+        """Drafts are planned and validated, never published."""
+        return self.event.draft
+
+    @property
+    def media(self) -> tuple[Media, ...]:
+        """The event's images."""
+        return self.event.media
+
+    @property
+    def text_hash(self) -> str:
+        """sha256 of the text, recorded with what was sent."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def post_id(event_id: str, day: date, account: str, lang: str) -> str:
+    """`<event id>/<YYYY-MM-DD>/<account>/<lang>`, the key of a post in the ledger."""
+    return f"{event_id}/{day.isoformat()}/{account}/{lang}"
+
+
+class Renderer:
+    """Finds, compiles (once) and renders templates for one calendar."""
+
+    def __init__(self, calendar: Calendar):
+        self.calendar = calendar
+        self.folder = calendar.root / "templates"
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(self.folder)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        self.env.filters.update(FILTERS)
+        self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
+        self._campaign = _Namespace(
+            name=calendar.campaign.name,
+            hashtags=list(calendar.campaign.hashtags),
+            timezone=calendar.campaign.timezone,
+            languages=list(calendar.campaign.languages),
+            contact=calendar.campaign.contact,
+        )
+
+    def candidates(self, kind: str, platform: str, lang: str) -> list[str]:
+        """Template names tried in order: the platform's own, then the language's."""
+        return [f"{kind}/{platform}.{lang}.j2", f"{kind}/{lang}.j2"]
+
+    def template(self, kind: str, platform: str, lang: str) -> jinja2.Template:
+        """The compiled template for (kind, platform, language); ConfigError when missing or broken."""
+        key = (kind, platform, lang)
+        if key not in self._templates:
+            names = self.candidates(kind, platform, lang)
+            for name in names:
+                if (self.folder / name).is_file():
+                    try:
+                        self._templates[key] = self.env.get_template(name)
+                    except jinja2.TemplateSyntaxError as exc:
+                        raise ConfigError([problem_at(self.folder / name, exc.lineno or 0, 0, f"template syntax: {exc.message}")]) from None
+                    break
+            else:
+                raise ConfigError([problem_at(self.folder / names[-1], 0, 0, f"missing template for kind '{kind}', {platform}, {lang}: create templates/{names[0]} or templates/{names[1]}")])
+        return self._templates[key]
+
+    def context(self, occ: Occurrence, account: Account, lang: str) -> dict[str, Any]:
+        """What a template can use: campaign, event, vars, date, due, years, account, language."""
+        e = occ.event
+        return {
+            "campaign": self._campaign,
+            "event": _Namespace(id=e.id, kind=e.kind, goal=e.goal, date=e.date, link=e.link),
+            "vars": e.vars,
+            "date": occ.date,
+            "due": occ.due,
+            "years": occ.years,
+            "account": _Namespace(name=account.name, platform=account.platform),
+            "platform": account.platform,
+            "language": lang,
+            "media": [{"path": m.written, "alt": m.alt} for m in e.media],
+        }
+
+    def render(self, occ: Occurrence, account: Account, lang: str) -> Post:
+        """Render one post; ConfigError located in the template on an undefined variable or failure."""
+        e = occ.event
+        tmpl = self.template(e.template, account.platform, lang)
+        try:
+            raw = tmpl.render(self.context(occ, account, lang))
+        except jinja2.UndefinedError as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for event '{e.id}': {exc.message}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"not allowed in a template: {exc}")]) from None
+        except Exception as exc:  # a filter given the wrong type, a bad format, ...
+            raise ConfigError([self._locate(exc, tmpl, f"rendering event '{e.id}' failed: {type(exc).__name__}: {exc}")]) from None
+        text = "\n".join(line.rstrip() for line in raw.strip().splitlines())
+        cls = adapters.adapter_class(account.platform)
+        length = textlimits.measure(cls.counts, text)
+        parts: tuple[str, ...] = (text,)
+        fits = length <= cls.max_length
+        if not fits and e.thread and cls.supports_threads:
+            parts = tuple(textlimits.split_thread(text, cls.max_length, cls.counts))
+            fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
+        pid = post_id(e.id, occ.date, account.name, lang)
+        return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
+
+    def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
+        line = 0
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename == tmpl.filename:
+                line = lineno
+        return problem_at(Path(tmpl.filename or self.folder), line, 0, message)
+
+
+class _Namespace:
+    """Attribute access for template context objects (sandbox-safe, no methods)."""
+
+    def __init__(self, **kw: Any):
+        self.__dict__.update(kw)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+
+def expand(
+    calendar: Calendar,
+    start: date,
+    end: date,
+    *,
+    accounts: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    renderer: Renderer | None = None,
+) -> list[Post]:
+    """Every post with a local date in [start, end], rendered, in due order; ConfigError lists every failure."""
+    renderer = renderer or Renderer(calendar)
+    wanted_accounts = set(accounts) if accounts else None
+    wanted_kinds = set(kinds) if kinds else None
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for occ in iter_occurrences(calendar, start, end, kinds=wanted_kinds):
+        for name in occ.event.accounts:
+            if wanted_accounts is not None and name not in wanted_accounts:
+                continue
+            account = calendar.accounts[name]
+            for lang in calendar.languages_for(account):
+                try:
+                    posts.append(renderer.render(occ, account, lang))
+                except ConfigError as exc:
+                    problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(sorted(set(problems)))
+    posts.sort(key=lambda p: (p.due, p.account, p.language, p.id))
+    return posts
+
+
+def iter_occurrences(calendar: Calendar, start: date, end: date, *, kinds: set[str] | None = None) -> Iterator[Occurrence]:
+    """Occurrences of every event (optionally of some kinds) with local dates in [start, end]."""
+    tz = calendar.campaign.tz
+    for event in calendar.events:
+        if kinds is None or event.kind in kinds:
+            yield from occurrences(event, tz, start, end)
+
+
+def window_dates(calendar: Calendar, start: datetime, end: datetime) -> tuple[date, date]:
+    """The local dates that cover the instants [start, end], with a day's margin for offsets."""
+    tz = calendar.campaign.tz
+    return start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date() + timedelta(days=1)

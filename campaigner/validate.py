@@ -1,0 +1,73 @@
+"""Check a whole calendar: every template compiles, every event renders for every account and language, and fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from campaigner.calendar import Calendar
+from campaigner.errors import ConfigError, Problem, problem_at
+from campaigner.recurrence import next_or_last
+from campaigner.render import Post, Renderer
+
+
+@dataclass
+class Report:
+    """What validation found, and what it rendered."""
+
+    problems: list[Problem] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that fail validation."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems that fail only under --strict."""
+        return [p for p in self.problems if p.severity != "error"]
+
+
+def validate(calendar: Calendar, now: datetime) -> Report:
+    """Render every event once (its next occurrence after now, else its last) for every account and language."""
+    report = Report(problems=list(calendar.warnings))
+    renderer = Renderer(calendar)
+    report.problems += _compile_all(renderer)
+    for event in calendar.events:
+        occ = next_or_last(event, calendar.campaign.tz, now)
+        for name in event.accounts:
+            account = calendar.accounts[name]
+            for lang in calendar.languages_for(account):
+                try:
+                    post = renderer.render(occ, account, lang)
+                except ConfigError as exc:
+                    report.problems += exc.problems
+                    continue
+                report.posts.append(post)
+                if not post.fits:
+                    tmpl = renderer.template(event.template, account.platform, lang)
+                    rel = Path(tmpl.filename).relative_to(calendar.root) if tmpl.filename else event.template
+                    hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and account.platform == "x" else "")
+                    report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
+    report.problems = sorted(set(report.problems))
+    return report
+
+
+def _compile_all(renderer: Renderer) -> list[Problem]:
+    """Syntax errors in every template file, used or not."""
+    problems = []
+    folder = renderer.folder
+    if not folder.is_dir():
+        return [problem_at(folder, 0, 0, "templates folder not found beside the calendar: create templates/<kind>/<lang>.j2")]
+    for path in sorted(folder.rglob("*.j2")):
+        try:
+            renderer.env.parse(path.read_text(encoding="utf-8"), name=path.relative_to(folder).as_posix(), filename=str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(problem_at(path, exc.lineno or 0, 0, f"template syntax: {exc.message}"))
+        except UnicodeDecodeError:
+            problems.append(problem_at(path, 0, 0, "template is not UTF-8 text"))
+    return problems
