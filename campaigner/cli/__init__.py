@@ -1,0 +1,30 @@
+"""The typer app and its wiring, nothing else."""
+
+from __future__ import annotations
+
+import typer
+
+from campaigner.cli import accounts, cron, plan, post, status, validate
+from campaigner.cli._errors import Group
+
+app = typer.Typer(
+    cls=Group,
+    name="campaigner",
+    help="Plan and publish a campaign's social-media posts from a YAML calendar and Jinja templates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(validate.validate)
+app.command()(plan.plan)
+app.command()(post.post)
+app.command()(post.resolve)
+app.command()(status.status)
+app.command()(status.history)
+app.command()(cron.cron)
+app.add_typer(accounts.app, name="accounts")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,58 @@
+"""Typed errors -> one readable line each and an exit code; CAMPAIGNER_DEBUG=1 shows the traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from campaigner.credentials import redact
+from campaigner.errors import CampaignerError, ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def debug() -> bool:
+    """True when CAMPAIGNER_DEBUG asks for tracebacks."""
+    return os.environ.get("CAMPAIGNER_DEBUG", "") not in ("", "0")
+
+
+def print_error_lines(lines: list[str]) -> None:
+    """Problems go to stderr, one per line, secrets scrubbed."""
+    for line in lines:
+        sys.stderr.write(redact(line) + "\n")
+    sys.stderr.flush()
+
+
+class Group(TyperGroup):
+    """The app's command group: the one place where errors become messages and exit codes."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            if debug():
+                traceback.print_exc()
+            print_error_lines([str(p) for p in exc.problems])
+            raise typer.Exit(EXIT_CONFIG) from None
+        except CampaignerError as exc:
+            if debug():
+                traceback.print_exc()
+            print_error_lines([f"campaigner: {exc}"])
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            print_error_lines(["campaigner: interrupted"])
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if getattr(exc, "exit_code", None) is not None and type(exc).__module__.startswith(("click", "typer")):
+                raise  # usage errors: typer prints them itself
+            if debug():
+                traceback.print_exc()
+            print_error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
+            raise typer.Exit(EXIT_INTERNAL) from None

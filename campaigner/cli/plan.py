@@ -1,0 +1,172 @@
+"""`campaigner plan`: what will be posted, when, where, in which state, and whether it fits."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, ledger_url, load, parse_day, resolve_now
+
+if TYPE_CHECKING:
+    from campaigner.calendar import Calendar
+    from campaigner.render import Post
+
+DEFAULT_PRICES = {"post": 0.015, "post_with_url": 0.20}  # X's pay-per-use prices as published in 2026
+X_WINDOW, X_WINDOW_LIMIT = timedelta(minutes=15), 100
+_URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
+
+
+def plan(
+    calendar: CalendarOpt = Path("calendar.yaml"),
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days ahead of now to show.")] = 30,
+    from_: Annotated[Optional[str], typer.Option("--from", help="First local date (YYYY-MM-DD), inclusive.", show_default=False)] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Last local date (YYYY-MM-DD), inclusive.", show_default=False)] = None,
+    account: AccountOpt = None,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", "-k", help="Only events of this kind (repeatable).", show_default=False)] = None,
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option("--full", help="Print each post's whole text.")] = False,
+    now: NowOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state."""
+    from campaigner.ledger import open_ledger
+    from campaigner.render import expand
+    from campaigner.schedule import status
+
+    cal = load(calendar)
+    moment = resolve_now(now, cal)
+    accounts = check_accounts(cal, account)
+    today = moment.astimezone(cal.campaign.tz).date()
+    start = parse_day(from_, "--from") if from_ else today
+    end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
+    posts = expand(cal, start, end, accounts=accounts, kinds=kind)
+    if not from_:
+        posts = [p for p in posts if p.due >= moment or p.due.date() == today]
+    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
+    records = ledger.states(p.id for p in posts) if ledger else {}
+    states = {p.id: status(p, records.get(p.id)) for p in posts}
+
+    if as_json:
+        typer.echo(json.dumps([_as_json(p, states[p.id]) for p in posts], ensure_ascii=False, indent=2))
+        return
+    _print_table(cal, posts, states, start, end, full)
+
+
+def _as_json(p: Post, state: str) -> dict:
+    return {
+        "id": p.id, "event": p.event.id, "kind": p.kind, "goal": p.event.goal, "account": p.account, "platform": p.platform,
+        "language": p.language, "due": p.due.isoformat(), "text": p.text, "parts": list(p.parts) if len(p.parts) > 1 else None,
+        "length": p.length, "limit": p.limit, "fits": p.fits, "status": state, "draft": p.draft,
+        "media": [{"path": m.written, "alt": m.alt} for m in p.media],
+    }
+
+
+def x_cost(cal: Calendar, posts: list[Post]) -> dict[str, tuple[int, float]]:
+    """Per X account: requests to create posts (thread parts count) and their estimated cost."""
+    out: dict[str, tuple[int, float]] = {}
+    for p in posts:
+        if p.platform != "x" or p.draft:
+            continue
+        prices = {**DEFAULT_PRICES, **(cal.accounts[p.account].options.get("pricing") or {})}
+        n, cost = out.get(p.account, (0, 0.0))
+        for part in p.parts:
+            n += 1
+            cost += prices["post_with_url"] if _URL.search(part) else prices["post"]
+        out[p.account] = (n, cost)
+    return out
+
+
+def rate_warnings(posts: list[Post]) -> list[str]:
+    """X allows 100 posts per 15 minutes per user: name the windows that would exceed it."""
+    warnings = []
+    by_account: dict[str, list] = {}
+    for p in posts:
+        if p.platform == "x" and not p.draft:
+            by_account.setdefault(p.account, []).extend([p.due] * len(p.parts))
+    for account, times in by_account.items():
+        times.sort()
+        lo = 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= X_WINDOW:
+                lo += 1
+            if hi - lo + 1 > X_WINDOW_LIMIT:
+                warnings.append(f"{account}: more than {X_WINDOW_LIMIT} posts within 15 minutes around {t.isoformat()}: X will refuse the excess (rate limit)")
+                break
+    return warnings
+
+
+def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 160)  # cron logs and pipes have no width to respect
+    rows = []
+    for p in posts:
+        length = Text(f"{p.length}/{p.limit}" + (f" ({len(p.parts)} parts)" if len(p.parts) > 1 else ""), style="red bold" if not p.fits else "")
+        state = states[p.id] + (" (draft)" if p.draft and states[p.id] != "skipped" else "")
+        rows.append((p, length, state))
+    console.print(Text(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", style="bold"))
+    if console.width < 120:
+        # Narrow terminals: two lines per post; a squeezed table would drop whole columns.
+        for p, length, state in rows:
+            console.print(Text.assemble(f"{p.due.strftime('%a %d %b %H:%M')}  {p.account}/{p.language}  {p.kind}  {p.event.id}  ", length, f"  {state}"))
+            console.print(Text("    " + text_start(p.text, max(console.width // 2 - 4, 20))))
+    else:
+        table = Table()
+        for col in ("When", "Account", "Lang", "Kind", "Event", "Length", "Status"):
+            table.add_column(col, no_wrap=True, justify="right" if col == "Length" else "left")
+        table.add_column("Text", no_wrap=True, overflow="crop")
+        for p, length, state in rows:
+            table.add_row(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, Text(text_start(p.text)))
+        if rows:
+            console.print(table)
+    if not rows:
+        console.print(f"No posts between {start} and {end}.")
+    if full:
+        for p in posts:
+            console.rule(f"{p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}")
+            for i, part in enumerate(p.parts, 1):
+                if len(p.parts) > 1:
+                    console.print(f"[dim]part {i}/{len(p.parts)}[/dim]")
+                console.print(Text(part))
+            for m in p.media:
+                console.print(Text(f"[image] {m.written}: {m.alt or '(no alt text)'}", style="dim"))
+    _print_totals(console, cal, posts)
+
+
+def text_start(text: str, clusters: int = 60) -> str:
+    """The first line, cut at a grapheme boundary (never inside a Khmer cluster)."""
+    import regex
+
+    first = text.splitlines()[0] if text else ""
+    parts = regex.findall(r"\X", first)
+    return first if len(parts) <= clusters else "".join(parts[:clusters]) + "…"
+
+
+def _print_totals(console, cal: Calendar, posts: list[Post]) -> None:
+    per_account: dict[str, int] = {}
+    per_goal: dict[str, int] = {}
+    for p in posts:
+        per_account[p.account] = per_account.get(p.account, 0) + 1
+        per_goal[p.event.goal or "(no goal)"] = per_goal.get(p.event.goal or "(no goal)", 0) + 1
+    if posts:
+        console.print("Posts per account: " + ", ".join(f"{k} {v}" for k, v in sorted(per_account.items())))
+        console.print("Posts per goal: " + ", ".join(f"{k} {v}" for k, v in sorted(per_goal.items())))
+    for account, (n, cost) in sorted(x_cost(cal, posts).items()):
+        console.print(f"X requests for {account}: {n}, estimated cost ${cost:.2f} (prices from the calendar's pricing:, else X's 2026 list prices)")
+    drafts = sum(1 for p in posts if p.draft)
+    if drafts:
+        console.print(f"{drafts} draft post(s) are shown but will not be published until approved.")
+    over = [p for p in posts if not p.fits]
+    for p in over:
+        console.print(Text(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", style="red"))
+    for w in rate_warnings(posts):
+        console.print(Text(f"warning: {w}", style="yellow"))

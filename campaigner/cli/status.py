@@ -1,0 +1,132 @@
+"""`campaigner status` (what needs a person, what is next, the last run) and `campaigner history`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, ledger_url, load, resolve_now
+
+CRON_SILENCE = timedelta(hours=1)
+
+
+def status(
+    calendar: CalendarOpt = Path("calendar.yaml"),
+    as_json: JsonOpt = False,
+    now: NowOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Posts that need a decision (unknown first), failures and their fixes, what is next, and the last run."""
+    from campaigner.ledger import open_ledger
+    from campaigner.render import expand
+    from campaigner.schedule import status as state_of
+
+    cal = load(calendar)
+    moment = resolve_now(now, cal)
+    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
+    counts = ledger.counts() if ledger else {}
+    unknown = ledger.records(states=["unknown"]) if ledger else []
+    failed = ledger.records(states=["failed"]) if ledger else []
+    missed = ledger.records(states=["missed"], since=moment - timedelta(days=30)) if ledger else []
+    last = ledger.last_run("post") if ledger else None
+    today = moment.astimezone(cal.campaign.tz).date()
+    upcoming = [p for p in expand(cal, today, today + timedelta(days=30)) if p.due >= moment]
+    records = ledger.states(p.id for p in upcoming) if ledger else {}
+    upcoming = [p for p in upcoming if state_of(p, records.get(p.id)) == "pending"][:10]
+    tz = cal.campaign.tz
+
+    def local(dt: datetime | None) -> str:
+        return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+    if as_json:
+        typer.echo(json.dumps({
+            "counts": counts,
+            "unknown": [{"id": r.id, "account": r.account, "error": r.error, "resolve": _resolve_hint(r.id)} for r in unknown],
+            "failed": [{"id": r.id, "account": r.account, "transient": r.transient, "error": r.error,
+                        "next_attempt": r.next_attempt.isoformat() if r.next_attempt else None} for r in failed],
+            "missed": [{"id": r.id, "account": r.account, "due": r.due.isoformat(), "error": r.error} for r in missed],
+            "next": [{"id": p.id, "due": p.due.isoformat(), "draft": p.draft} for p in upcoming],
+            "last_run": None if last is None else {"id": last.id, "started_at": last.started_at.isoformat(), "ended_at": last.ended_at.isoformat() if last.ended_at else None,
+                                                   "counts": last.counts, "exit_code": last.exit_code},
+        }, ensure_ascii=False, indent=2))
+        return
+
+    out = []
+    if ledger is None:
+        out.append("Nothing has been posted yet (no ledger). Run 'campaigner post --dry-run' to see what is due now, and 'campaigner cron' to schedule it.")
+    else:
+        out.append("Posts by state: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"))
+    if unknown:
+        out.append(f"\n{len(unknown)} post(s) may or may not have gone out. Check the account, then settle each:")
+        for r in unknown:
+            out += [f"  {r.id}: {r.error}", f"    {_resolve_hint(r.id)}"]
+    permanent = [r for r in failed if not r.transient]
+    transient = [r for r in failed if r.transient]
+    if permanent:
+        out.append(f"\n{len(permanent)} post(s) failed and will not be retried:")
+        out += [f"  {r.id}: {r.error}" for r in permanent]
+        out.append("  Fix the cause, then 'campaigner resolve ID --not-published' to send again while within grace, or '--skip'.")
+    if transient:
+        out.append(f"\n{len(transient)} post(s) failed for now and will be retried:")
+        out += [f"  {r.id}: next attempt {local(r.next_attempt)}: {r.error}" for r in transient]
+    if missed:
+        out.append(f"\n{len(missed)} post(s) were missed in the last 30 days (not sent within grace, never posted late):")
+        out += [f"  {r.id} (due {local(r.due)})" for r in missed]
+    out.append("\nNext posts due:" if upcoming else "\nNothing due in the next 30 days.")
+    out += [f"  {local(p.due)}  {p.id}" + ("  (draft: needs approval)" if p.draft else "") for p in upcoming]
+    if last is not None:
+        result = "running or interrupted" if last.exit_code is None else ("ok" if last.exit_code == 0 else f"exit {last.exit_code}")
+        done = ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())) or "nothing due"
+        out.append(f"\nLast run: {local(last.started_at)} on {last.host}: {result} ({done})")
+        if moment - last.started_at > CRON_SILENCE:
+            out.append(f"  No run for {_ago(moment - last.started_at)}: is cron running? See 'campaigner cron'.")
+    elif ledger is not None:
+        out.append("\nNo 'campaigner post' run recorded yet. See 'campaigner cron'.")
+    typer.echo("\n".join(out))
+
+
+def _resolve_hint(post_id: str) -> str:
+    return f"campaigner resolve {post_id} --published URL   # or --not-published"
+
+
+def _ago(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def history(
+    calendar: CalendarOpt = Path("calendar.yaml"),
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days back from now.")] = 30,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+    now: NowOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """What was published, when, and where to see it."""
+    from campaigner.ledger import open_ledger
+
+    cal = load(calendar)
+    moment = resolve_now(now, cal)
+    accounts = check_accounts(cal, account)
+    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
+    rows = []
+    if ledger is not None:
+        since = moment - timedelta(days=days)
+        rows = [r for r in ledger.records(states=["published"], since=since)
+                if (accounts is None or r.account in accounts) and r.published_at and since <= r.published_at <= moment]
+        rows.sort(key=lambda r: r.published_at)
+    if as_json:
+        typer.echo(json.dumps([{"id": r.id, "account": r.account, "platform": r.platform, "language": r.language,
+                                "published_at": r.published_at.isoformat(), "remote_id": r.remote_id, "url": r.url} for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo(f"Nothing published in the last {days} days.")
+        return
+    tz = cal.campaign.tz
+    for r in rows:
+        typer.echo(f"{r.published_at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}  {r.account:<16} {r.language:<3} {r.id}\n    {r.url}")

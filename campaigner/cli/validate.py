@@ -1,0 +1,38 @@
+"""`campaigner validate`: every problem in the calendar, templates and media, one line each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaigner.cli._options import CalendarOpt, NowOpt, load, resolve_now
+
+
+def validate(
+    calendar: CalendarOpt = Path("calendar.yaml"),
+    now: NowOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too (e.g. an image without alt text).")] = False,
+) -> None:
+    """Check the calendar, every template and media file, and that every post fits; exit 2 on any error."""
+    from campaigner.cli._errors import EXIT_CONFIG, print_error_lines
+    from campaigner.errors import ConfigError
+    from campaigner.validate import validate as run_validate
+
+    try:
+        cal = load(calendar)
+    except ConfigError as exc:
+        # Warnings found while loading are part of the same single report.
+        print_error_lines([str(p) for p in exc.problems])
+        raise typer.Exit(EXIT_CONFIG) from None
+    report = run_validate(cal, resolve_now(now, cal))
+    loader_warnings = set(cal.warnings)  # already printed by load()
+    print_error_lines([str(p) for p in report.problems if p not in loader_warnings])
+    failed = report.errors or (strict and report.warnings)
+    summary = (f"{calendar}: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
+               f"{len(cal.events)} events, {len(cal.accounts)} accounts, {len(report.posts)} posts rendered")
+    if failed:
+        print_error_lines([summary])
+        raise typer.Exit(EXIT_CONFIG)
+    typer.echo(summary if report.problems else f"{calendar}: OK ({len(cal.events)} events, {len(cal.accounts)} accounts, {len(report.posts)} posts rendered)")
