@@ -29,6 +29,7 @@ log = logging.getLogger("campaigner.publish")
 
 DEFAULT_LEASE = timedelta(minutes=10)
 MAX_LOOKBACK = timedelta(days=7)
+FIRST_RUN_LOOKBACK = timedelta(days=1)  # beyond grace, so a first run still reports what it missed
 
 
 @dataclass
@@ -112,10 +113,11 @@ def posts_in_window(calendar: Calendar, now: datetime, since: datetime, *, accou
 
 
 def lookback_start(calendar: Calendar, ledger: Ledger | None, now: datetime) -> datetime:
-    """Look back over the longest grace, or to the last run when that is earlier (at most 7 days)."""
-    since = now - max_grace(calendar)
+    """How far back a run looks for due and missed posts: a day past the longest grace, or back
+    to the last run when that is earlier (at most 7 days), so an outage's missed posts are reported."""
+    since = now - max_grace(calendar) - FIRST_RUN_LOOKBACK
     last = ledger.last_run("post") if ledger is not None else None
-    if last is not None and last.started_at < since:
+    if last is not None and last.started_at - max_grace(calendar) < since:
         since = max(last.started_at - max_grace(calendar), now - MAX_LOOKBACK)
     return since
 
