@@ -198,8 +198,11 @@ class Renderer:
         parts: tuple[str, ...] = (text,)
         fits = length <= cls.max_length
         if not fits and e.thread and cls.supports_threads:
-            parts = tuple(textlimits.split_thread(text, cls.max_length, cls.counts))
-            fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
+            try:
+                parts = tuple(textlimits.split_thread(text, cls.max_length, cls.counts))
+                fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
+            except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
+                parts = (text,)
         pid = post_id(e.id, occ.date, account.name, lang)
         return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
 

@@ -60,6 +60,7 @@ class FakeAdapter(Adapter):
             raise Ambiguous("read timeout after sending: the request may have reached the platform")
         if outcome == "crash":
             raise RuntimeError("adapter bug")
+        time.sleep(float(os.environ.get("FAKE_DELAY", "0")))  # lets overlapping runs really contend
         n = _record(message, self.account, "sent")
         return Receipt(remote_id=f"{n}", url=f"https://fake.example/{self.account}/{n}")
 

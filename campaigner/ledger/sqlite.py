@@ -96,8 +96,11 @@ class SQLiteLedger:
         self._lock = threading.RLock()
         try:
             if readonly:
-                # mode=ro never writes the database file; dry runs and plan rely on that.
-                self.conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+                # Dry runs and plan must not change a byte. With no -wal file present nobody is writing,
+                # and immutable=1 reads without creating the -wal/-shm files a WAL reader would.
+                resolved = Path(path).resolve()
+                mode = "mode=ro" if resolved.with_name(resolved.name + "-wal").exists() else "immutable=1"
+                self.conn = sqlite3.connect(f"file:{resolved}?{mode}", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
             else:
                 if path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,205 @@
+"""`campaigner post`, `status`, `history`, `resolve` through the CLI, and real overlapping processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaigner.cli import app
+from tests.conftest import ROOT
+from tests.fake_platform import sends
+
+runner = CliRunner()
+MORNING = "2026-12-03T09:05:00+07:00"
+
+
+@pytest.fixture
+def cal(fixture_calendar, tmp_path, monkeypatch):
+    import tests.fake_platform  # noqa: F401  registers the platform in this process
+
+    path = fixture_calendar("publish")
+    monkeypatch.setenv("CAMPAIGNER_ALPHA_TOKEN", "alpha-secret-token")
+    monkeypatch.setenv("CAMPAIGNER_BETA_TOKEN", "beta-secret-token")
+    monkeypatch.setenv("FAKE_SENT", str(tmp_path / "sent.jsonl"))
+    monkeypatch.setenv("FAKE_SCRIPT", str(tmp_path / "script.json"))
+    return path
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_post_prints_a_short_summary_and_json_is_stable(cal, tmp_path):
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 0, result.output
+    assert "published morning/2026-12-03/alpha/en https://fake.example/alpha/" in result.stdout
+    assert "2 published" in result.stdout
+    again = invoke("post", "--calendar", str(cal), "--now", "2026-12-03T09:06:00+07:00")
+    assert again.exit_code == 0 and again.stdout == ""  # nothing to do: silent for cron
+    verbose = invoke("post", "--calendar", str(cal), "--now", "2026-12-03T09:06:00+07:00", "-v")
+    assert "0 published" in verbose.stdout
+    res = invoke("post", "--calendar", str(cal), "--now", "2026-12-03T12:01:00+07:00", "--json")
+    rows = json.loads(res.stdout)
+    assert {tuple(sorted(r)) for r in rows} == {("account", "error", "id", "remote_id", "status", "url")}
+    assert sorted((r["id"], r["status"]) for r in rows) == [
+        ("noon/2026-12-03/alpha/en", "published"), ("noon/2026-12-03/beta/en", "published"),
+        ("short-grace/2026-12-03/alpha/en", "missed")]
+    assert res.exit_code == 1  # a missed post is a problem someone should hear about
+
+
+def test_failures_go_to_stderr_and_exit_1(cal, tmp_path):
+    (tmp_path / "script.json").write_text(json.dumps({"morning/2026-12-03/beta": ["permanent"]}))
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 1
+    assert "failed morning/2026-12-03/beta/en: fake platform refused the text: policy" in result.stderr
+    assert "published morning/2026-12-03/alpha/en" in result.stdout
+
+
+def test_dry_run_writes_nothing_and_shows_the_wire(cal, tmp_path):
+    db = cal.parent / ".campaigner" / "state.db"
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert not db.parent.exists()  # the ledger was not even created
+    assert "would send morning/2026-12-03/alpha/en" in result.stdout
+    assert "Note 1 for alpha on 3 December 2026." in result.stdout
+    assert "-> POST https://fake.example/posts" in result.stdout
+    assert "held draft: held/2026-12-03/alpha/en" in result.stdout
+    assert sends(tmp_path / "sent.jsonl") == []
+
+    assert invoke("post", "--calendar", str(cal), "--now", MORNING).exit_code == 0
+    files = [db, db.with_name("state.db-wal"), db.with_name("state.db-shm")]
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files if f.exists()}
+    result = invoke("post", "--calendar", str(cal), "--now", "2026-12-03T16:00:00+07:00", "--dry-run", "--json")
+    rows = json.loads(result.stdout)
+    assert {r["id"]: r["status"] for r in rows}["short-grace/2026-12-03/alpha/en"] == "would-miss"
+    assert {r["id"]: r["status"] for r in rows}["noon/2026-12-03/alpha/en"] == "would-send"
+    assert [r for r in rows if r["status"] == "would-send"][0]["requests"][0]["url"] == "https://fake.example/posts"
+    after = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files if f.exists()}
+    assert before.keys() == after.keys() and all(before[f] == after[f] for f in before)
+
+
+def test_status_history_and_resolve_tell_a_volunteer_what_to_do(cal, tmp_path):
+    (tmp_path / "script.json").write_text(json.dumps({"morning/2026-12-03/alpha": ["ambiguous"]}))
+    assert invoke("post", "--calendar", str(cal), "--now", MORNING).exit_code == 1
+    status = invoke("status", "--calendar", str(cal), "--now", "2026-12-03T09:10:00+07:00")
+    assert status.exit_code == 0, status.output
+    out = status.stdout
+    assert "1 post(s) may or may not have gone out" in out
+    assert "campaigner resolve morning/2026-12-03/alpha/en --published URL   # or --not-published" in out
+    assert out.index("may or may not") < out.index("Next posts due")  # unknown first
+    assert "Last run: 2026-12-03 09:05" in out
+    js = json.loads(invoke("status", "--calendar", str(cal), "--now", "2026-12-03T09:10:00+07:00", "--json").stdout)
+    assert js["counts"] == {"published": 1, "unknown": 1}
+    assert js["unknown"][0]["id"] == "morning/2026-12-03/alpha/en"
+
+    res = invoke("resolve", "morning/2026-12-03/alpha/en", "--published", "https://fake.example/alpha/77", "--calendar", str(cal), "--now", "2026-12-03T09:20:00+07:00")
+    assert res.exit_code == 0 and "now published" in res.stdout
+    hist = json.loads(invoke("history", "--calendar", str(cal), "--now", "2026-12-03T10:00:00+07:00", "--json").stdout)
+    assert {h["id"]: h["url"] for h in hist}["morning/2026-12-03/alpha/en"] == "https://fake.example/alpha/77"
+    text = invoke("history", "--calendar", str(cal), "--now", "2026-12-03T10:00:00+07:00", "--account", "beta").stdout
+    assert "morning/2026-12-03/beta/en" in text and "alpha" not in text
+    bad = invoke("resolve", "nope/2026-12-03/alpha/en", "--not-published", "--calendar", str(cal))
+    assert bad.exit_code == 2 and "no post 'nope/2026-12-03/alpha/en'" in bad.stderr
+
+
+def test_missing_credentials_exit_2_and_leave_the_ledger_untouched(cal, monkeypatch):
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 2
+    assert "set CAMPAIGNER_ALPHA_TOKEN" in result.stderr and "Traceback" not in result.output
+    status = json.loads(invoke("status", "--calendar", str(cal), "--now", MORNING, "--json").stdout)
+    assert status["counts"] == {} and status["last_run"] is None
+
+
+def test_cron_prints_absolute_paths(cal):
+    out = invoke("cron", "--calendar", str(cal)).stdout
+    assert f"--calendar {cal.resolve()}" in out
+    assert out.count("*/5 * * * *") == 1 and "OnCalendar=*:0/5" in out
+
+
+# ---------------------------------------------------------------- real processes
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    env.update(
+        CAMPAIGNER_PLUGINS="tests.fake_platform", PYTHONPATH=str(ROOT), FAKE_SENT=str(tmp_path / "sent.jsonl"),
+        FAKE_SCRIPT=str(tmp_path / "script.json"), CAMPAIGNER_ALPHA_TOKEN="alpha-secret-token",
+        CAMPAIGNER_BETA_TOKEN="beta-secret-token", CAMPAIGNER_GAMMA_TOKEN="gamma-secret-token",
+    )
+    return env
+
+
+def _spawn(cal: Path, env: dict, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "campaigner", "post", "--calendar", str(cal), *extra],
+                            env=env, cwd=cal.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _many_posts_calendar(folder: Path, events: int) -> Path:
+    (folder / "templates" / "note").mkdir(parents=True)
+    (folder / "templates" / "note" / "en.j2").write_text("Post {{ event.id }} for {{ account.name }}.\n")
+    lines = ["campaign: {name: Overlap, timezone: Asia/Phnom_Penh, languages: [en]}",
+             "accounts: {alpha: {platform: fake}, beta: {platform: fake}, gamma: {platform: fake}}", "events:"]
+    lines += [f"  - {{id: e{i:03d}, kind: note, date: 2026-12-03, time: \"09:{i % 50:02d}\"}}" for i in range(events)]
+    (folder / "calendar.yaml").write_text("\n".join(lines) + "\n")
+    return folder / "calendar.yaml"
+
+
+@pytest.mark.slow
+def test_overlapping_processes_send_each_post_exactly_once(tmp_path):
+    contended_rounds = 0
+    for round_ in range(4):
+        folder = tmp_path / f"round{round_}"
+        cal = _many_posts_calendar(folder / "cal", 30)  # 90 due posts over 3 accounts
+        env = _env(folder)
+        env["FAKE_DELAY"] = "0.01"
+        procs = [_spawn(cal, env, "--now", "2026-12-03T10:00:00+07:00") for _ in range(6)]
+        outputs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, outputs
+        sent = sends(folder / "sent.jsonl")
+        keys = [s["key"] for s in sent]
+        assert len(keys) == 90 and len(set(keys)) == 90, f"duplicates: {sorted({k for k in keys if keys.count(k) > 1})}"
+        assert not any("locked" in err for _, err in outputs)
+        contended_rounds += len({s["pid"] for s in sent}) > 1
+        for account in ("alpha", "beta", "gamma"):
+            # Within one process, an account's posts go out in due order.
+            for pid in {s["pid"] for s in sent}:
+                mine = [s["key"] for s in sent if s["pid"] == pid and s["account"] == account]
+                assert mine == sorted(mine, key=lambda k: int(k[1:4]) % 50 * 1000 + int(k[1:4]))
+    assert contended_rounds >= 1, "no round had more than one process sending: the test did not exercise overlap"
+
+
+@pytest.mark.slow
+def test_a_process_killed_between_claim_and_record_leaves_unknown_and_is_not_resent(fixture_calendar, tmp_path):
+    cal = fixture_calendar("publish")
+    env = _env(tmp_path)
+    (tmp_path / "script.json").write_text(json.dumps({"morning/2026-12-03/alpha": ["hang"]}))
+    proc = _spawn(cal, env, "--now", MORNING)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(s["what"] == "hang" for s in sends(tmp_path / "sent.jsonl")):
+        time.sleep(0.05)
+    assert any(s["what"] == "hang" for s in sends(tmp_path / "sent.jsonl")), "the adapter never started sending"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+
+    nxt = _spawn(cal, env, "--now", "2026-12-03T09:07:00+07:00", "--json")
+    out, err = nxt.communicate(timeout=60)
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert rows["morning/2026-12-03/alpha/en"]["status"] == "unknown"
+    assert "ended before recording the result" in rows["morning/2026-12-03/alpha/en"]["error"]
+    assert nxt.returncode == 1
+    third = _spawn(cal, env, "--now", "2026-12-03T09:09:00+07:00")
+    third.communicate(timeout=60)
+    keys = [s["key"] for s in sends(tmp_path / "sent.jsonl")]
+    assert keys.count("morning/2026-12-03/alpha/en") == 1  # only the killed attempt
+    status = subprocess.run([sys.executable, "-m", "campaigner", "status", "--calendar", str(cal), "--now", "2026-12-03T09:10:00+07:00"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert "campaigner resolve morning/2026-12-03/alpha/en" in status.stdout
