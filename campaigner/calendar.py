@@ -179,7 +179,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterable[MarkedDi
             key = str(key)
         if key in data:
             loader.duplicates.append((key, _mark(key_node)))
-        data[key] = loader.construct_object(value_node, deep=True)
+        data[key] = _construct_value(loader, value_node)
         data.key_marks[key] = _mark(key_node)
         data.value_marks[key] = _mark(value_node)
 
@@ -189,8 +189,18 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterable[MarkedL
     data.mark = _mark(node)
     yield data
     for item in node.value:
-        data.append(loader.construct_object(item, deep=True))
+        data.append(_construct_value(loader, item))
         data.item_marks.append(_mark(item))
+
+
+def _construct_value(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # A scalar that looks typed but is not (2010-02-30): keep its text so the checks locate it.
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        raise
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
@@ -333,12 +343,13 @@ class _Checker:
             v = v.date()
         if isinstance(v, date):
             return v
+        reason = ""
         if isinstance(v, str):
             try:
                 return date.fromisoformat(v)
-            except ValueError:
-                pass
-        self.error(self.at_value(m, key), f"{label}.{key}: expected a date as YYYY-MM-DD, got {_describe(v)}")
+            except ValueError as exc:
+                reason = f" ({exc})" if re.match(r"^\d{4}-\d{2}-\d{2}$", v) else ""
+        self.error(self.at_value(m, key), f"{label}.{key}: expected a date as YYYY-MM-DD, got {_describe(v)}{reason}")
         return None
 
     def flag(self, m: MarkedDict, key: str, label: str) -> bool:
