@@ -677,10 +677,9 @@ def load_calendar(path: Path | str, *, on_problems: Callable[[list[Problem]], No
     path = Path(path)
     problems: list[Problem] = []
     doc = read_yaml(path, problems)
-    if doc is None and not problems:
-        problems.append(problem_at(path, 1, 1, "the calendar is empty: it needs campaign:, accounts: and events:"))
-    if problems:
-        raise ConfigError(problems)
+    if doc is None:
+        # A syntax error stops here; a duplicate key does not, so the rest is still checked.
+        raise ConfigError(problems or [problem_at(path, 1, 1, "the calendar is empty: it needs campaign:, accounts: and events:")])
     c = _Checker(path, problems)
     if not isinstance(doc, MarkedDict):
         c.error((1, 1), "the calendar must be a mapping with campaign:, accounts: and events:")
