@@ -449,6 +449,8 @@ def _accounts(c: _Checker, doc: MarkedDict) -> dict[str, Account]:
         platform = c.string(a, "platform", label)
         if platform is None:
             c.error(a.mark, f"{label}: missing required key 'platform' (one of {', '.join(adapters.platforms())})")
+            # Most often it is there but misspelt (platfrom: x): point at it.
+            c.keys(a, ACCOUNT_KEYS + tuple(o for p in adapters.platforms() for o in adapters.adapter_class(p).account_options), label)
             continue
         try:
             cls = adapters.adapter_class(platform)
