@@ -207,11 +207,12 @@ class Renderer:
         return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
-        line = 0
+        # The innermost template frame: an error inside an {% include %} is in the included file.
+        filename, line = tmpl.filename or str(self.folder), 0
         for frame, lineno in traceback.walk_tb(exc.__traceback__):
-            if frame.f_code.co_filename == tmpl.filename:
-                line = lineno
-        return problem_at(Path(tmpl.filename or self.folder), line, 0, message)
+            if Path(frame.f_code.co_filename).is_relative_to(self.folder):
+                filename, line = frame.f_code.co_filename, lineno
+        return problem_at(Path(filename), line, 0, message)
 
 
 class _Namespace:
