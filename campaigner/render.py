@@ -35,6 +35,8 @@ def longdate(value: date | datetime, lang: str = "en") -> str:
 
     if isinstance(value, datetime):
         value = value.date()
+    if not isinstance(value, date):  # babel would fail with a bare AssertionError
+        raise TypeError(f"longdate needs a date, got {value!r}: in vars write it unquoted, e.g. signed: 2010-08-01")
     if lang == "km":
         return digits(format_date(value, "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y", locale="km"), "km")
     return format_date(value, "d MMMM y", locale=lang)
