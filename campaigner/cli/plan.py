@@ -123,9 +123,10 @@ def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start
         table = Table()
         for col in ("When", "Account", "Lang", "Kind", "Event", "Length", "Status"):
             table.add_column(col, no_wrap=True, justify="right" if col == "Length" else "left")
-        table.add_column("Text", no_wrap=True, overflow="crop")
+        # Only Text may shrink: rich shrinks every no_wrap column alike and cut "09:00" and "/280".
+        table.add_column("Text")
         for p, length, state in rows:
-            table.add_row(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, Text(text_start(p.text)))
+            table.add_row(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, Text(text_start(p.text), no_wrap=True, overflow="ellipsis"))
         if rows:
             console.print(table)
     if not rows:
