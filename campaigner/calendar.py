@@ -388,7 +388,7 @@ CAMPAIGN_KEYS = ("name", "timezone", "default_time", "languages", "hashtags", "g
 ACCOUNT_KEYS = ("platform", "languages", "pricing")
 EVENT_KEYS = (
     "id", "kind", "template", "date", "time", "repeat", "until", "accounts", "goal", "vars",
-    "link", "media", "draft", "thread", "grace", "approved_by", "approved_at",
+    "link", "media", "draft", "thread", "grace", "approved_by", "approved_at", "rejected_by", "rejected_at",
 )
 TOP_KEYS = ("campaign", "accounts", "events", "feeds", "journalists")
 
@@ -548,7 +548,7 @@ def _event(c: _Checker, e: MarkedDict, i: int, accounts: dict[str, Account], cam
     template = c.string(e, "template", label) or kind
     event_time = c.clock(e, "time", label, campaign.default_time if campaign else time(9, 0))
     media = _media(c, e, label, root)
-    draft = c.flag(e, "draft", label)
+    draft = c.flag(e, "draft", label) or "rejected_by" in e  # a rejected event never goes out, whatever its draft says
     thread = c.flag(e, "thread", label)
     grace = c.duration(e, "grace", label)
     goal = c.string(e, "goal", label)
