@@ -102,3 +102,88 @@ class Adapter:
 
     def __repr__(self) -> str:  # never show credentials
         return f"<{type(self).__name__} account={self.account!r}>"
+
+
+# Helpers shared by every adapter. Like the adapters, they import requests only when called.
+
+HTTP_TIMEOUT = (10, 30)  # seconds to connect, seconds to wait between bytes of the answer
+
+
+def image_type(head: bytes) -> str | None:
+    """The MIME type of an image from its first 12 bytes (JPEG, PNG, GIF, WebP, BMP, TIFF), or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:2] == b"BM":
+        return "image/bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    return None
+
+
+def reached_platform(exc: BaseException) -> bool:
+    """Whether a request that failed with `exc` may have reached the platform.
+
+    False only for failures while connecting (connect timeout, refused, DNS, proxy): nothing was
+    sent. A read timeout, a connection dropped after sending or any unknown cause may have
+    delivered the request, so a publishing call that failed that way is Ambiguous.
+    """
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError  # refused and DNS errors are ConnectTimeoutErrors
+
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = exc.args[0]
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return not isinstance(reason, ConnectTimeoutError)
+    return True
+
+
+def connection_problem(exc: BaseException) -> str:
+    """A short, secret-free description of a failed request (exception texts can hold URLs with tokens)."""
+    import requests
+    from urllib3.exceptions import MaxRetryError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no connection within {HTTP_TIMEOUT[0]} s"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"no answer within {HTTP_TIMEOUT[1]} s"
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, BaseException):
+        return f"{type(exc).__name__}: {type(reason).__name__}"
+    return type(exc).__name__
+
+
+class _RedactSecrets:
+    """A logging filter that scrubs every remembered credential from a record."""
+
+    def filter(self, record: Any) -> bool:
+        from campaigner.credentials import redact
+
+        text = record.getMessage()
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_REDACT_SECRETS = _RedactSecrets()
+
+
+def redact_library_logs(*logger_names: str) -> None:
+    """Scrub secrets from SDK loggers that print them at DEBUG (tweepy logs its Bearer header)."""
+    import logging
+
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if _REDACT_SECRETS not in logger.filters:
+            logger.addFilter(_REDACT_SECRETS)

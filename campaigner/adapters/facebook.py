@@ -1,8 +1,115 @@
-"""Facebook Pages through facebook-sdk 3.1 on a current Graph API version."""
+"""Facebook Pages through facebook-sdk 3.1 on a current Graph API version.
+
+A text or link post is one POST /{page}/feed. One image is one POST /{page}/photos with a
+caption. Several images are uploaded unpublished, then attached to one POST /{page}/feed.
+Alt text is not sent: Graph has no alt-text parameter for Page photo uploads that Facebook
+reliably honours (it writes its own automatic alt text), so MediaItem.alt is left unused here.
+"""
 
 from __future__ import annotations
 
-from campaigner.adapters.base import Adapter
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from campaigner.adapters.base import (
+    HTTP_TIMEOUT,
+    AccountCheck,
+    Adapter,
+    MediaItem,
+    Message,
+    Receipt,
+    WireRequest,
+    connection_problem,
+    image_type,
+    reached_platform,
+    redact_library_logs,
+)
+from campaigner.credentials import env_name, missing_message, redact, remember
+from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure, Transient
+
+GRAPH_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v24.0"
+# Throttling and temporary failures: 1 unknown, 2 service, 4 app, 17 user, 32 Page, 341 app limit, 613 custom.
+TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+PERMISSIONS = "pages_manage_posts and pages_read_engagement"
+IMAGE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/bmp": "BMP", "image/tiff": "TIFF"}
+# Rate-limit headers whose JSON may carry estimated_time_to_regain_access (minutes).
+_USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
+
+
+def normalise_graph_version(value: Any) -> str:
+    """`24`, `24.0`, `"v24.0"` -> `"v24.0"`; raises ValueError for anything else."""
+    match = re.fullmatch(r"v?(\d+)(?:\.(\d+))?", str(value).strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a Graph API version; write e.g. v24.0")
+    return f"v{int(match[1])}.{int(match[2] or 0)}"
+
+
+def text_with_link(message: Message) -> str:
+    """The text of a photo post: photos take no `link` field, so the link goes into the text."""
+    if message.link and message.link not in message.text:
+        return f"{message.text}\n\n{message.link}" if message.text else message.link
+    return message.text
+
+
+def feed_fields(text: str, link: str | None = None, photo_ids: Sequence[str] = ()) -> dict[str, str]:
+    """Form fields of POST /{page}/feed (access_token is added by facebook-sdk)."""
+    fields = {"message": text}
+    if link:
+        fields["link"] = link
+    # Graph's documented form: attached_media[0]={"media_fbid":"..."}. facebook-sdk hands a list
+    # to requests, which would send each dict's keys, so the indexed fields are built here.
+    for index, photo_id in enumerate(photo_ids):
+        fields[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id}, separators=(",", ":"))
+    return fields
+
+
+@dataclass(frozen=True)
+class _Image:
+    """An image read and checked before anything is sent."""
+
+    name: str
+    data: bytes
+    mime: str
+
+
+class _NotGraphJSON(Exception):
+    """An answer that is not a Graph API JSON document (an HTML error page from a proxy, say)."""
+
+    def __init__(self, response: Any):
+        super().__init__(f"HTTP {response.status_code}")
+        self.status = response.status_code
+        self.content_type = response.headers.get("content-type", "")
+
+
+class _GraphTransport:
+    """The session facebook-sdk sends through: keeps the last answer, refuses answers that are not JSON.
+
+    facebook-sdk recognises errors only by a JSON `error` key: an HTML 502 page becomes a GraphAPIError
+    without a code, and an answer without Content-Type a KeyError; both lose the HTTP status.
+    """
+
+    def __init__(self, session: Any):
+        self.session = session
+        self.last: Any = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Session.request, raising _NotGraphJSON unless the answer is a JSON document."""
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = HTTP_TIMEOUT
+        response = self.session.request(method, url, **kwargs)
+        self.last = response
+        if "json" not in response.headers.get("content-type", ""):
+            raise _NotGraphJSON(response)
+        try:
+            response.json()
+        except ValueError:
+            raise _NotGraphJSON(response) from None
+        return response
 
 
 class FacebookAdapter(Adapter):
@@ -16,3 +123,199 @@ class FacebookAdapter(Adapter):
     credential_sets = (("PAGE_TOKEN",),)
     account_options = ("page_id", "graph_version")
     required_options = ("page_id",)
+
+    def __init__(self, account: str, options: Mapping[str, Any], credentials: Mapping[str, str], session: Any = None):
+        super().__init__(account, options, credentials, session)
+        for value in self.credentials.values():
+            remember(value)  # so redact() scrubs it from anything Facebook echoes back
+        self.page_id = str(self.options.get("page_id") or "").strip()
+        if not self.page_id:
+            raise ConfigError(f"account {account}: a Facebook account needs page_id (the Page's numeric id)")
+        try:
+            self.graph_version = normalise_graph_version(self.options.get("graph_version") or DEFAULT_GRAPH_VERSION)
+        except ValueError as exc:
+            raise ConfigError(f"account {account}: graph_version: {exc}") from None
+        self._graph: Any = None
+        self._transport: _GraphTransport | None = None
+
+    # -- publish ---------------------------------------------------------------------------
+
+    def publish(self, message: Message) -> Receipt:
+        """Post text, a link, one photo or several; return the post's id and link."""
+        images = self._load_images(message.media)
+        graph = self._graph_api()
+        page = self.page_id
+        if not images:
+            fields = feed_fields(message.text, message.link)
+            answer = self._call(lambda: graph.put_object(page, "feed", **fields), "posting", publishing=True)
+            post_id = answer.get("id")
+        elif len(images) == 1:
+            image, caption = images[0], text_with_link(message)
+            # caption is always sent, even empty: with no form fields facebook-sdk would put the token in the URL
+            answer = self._call(
+                lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{page}/photos", caption=caption),
+                "posting the photo",
+                publishing=True,
+            )
+            post_id = answer.get("post_id") or answer.get("id")  # a photo's own id opens it too
+        else:
+            photo_ids = [self._unpublished_photo(graph, image) for image in images]
+            fields = feed_fields(text_with_link(message), photo_ids=photo_ids)
+            answer = self._call(lambda: graph.put_object(page, "feed", **fields), "posting", publishing=True)
+            post_id = answer.get("id")
+        if not post_id:
+            raise Ambiguous(f"Facebook accepted the post for {self.account} but answered without its id: check the Page")
+        return Receipt(str(post_id), f"https://www.facebook.com/{post_id}")
+
+    def _unpublished_photo(self, graph: Any, image: _Image) -> str:
+        """Upload one photo of several with published=false; a lost answer leaves no post behind."""
+        answer = self._call(
+            lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{self.page_id}/photos", published="false"),
+            f"uploading {image.name}",
+            publishing=False,
+        )
+        if not answer.get("id"):
+            raise Transient(f"Facebook took the upload of {image.name} for {self.account} but gave no photo id")
+        return str(answer["id"])
+
+    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
+        if len(media) > self.max_images:
+            raise Permanent(f"a Facebook post takes at most {self.max_images} images; this post for {self.account} has {len(media)}: remove some")
+        images = []
+        for item in media:
+            path = Path(item.path)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
+            mime = image_type(data[:12])
+            if mime not in IMAGE_NAMES:
+                raise Permanent(f"{path} is not a {', '.join(IMAGE_NAMES.values())} image, the types Facebook accepts")
+            images.append(_Image(path.name, data, mime))
+        return images
+
+    # -- describe and check ----------------------------------------------------------------
+
+    def describe(self, message: Message) -> list[WireRequest]:
+        """The Graph requests `publish` would send; the access token is left out."""
+        base = f"{GRAPH_URL}/{self.graph_version}/{self.page_id}"
+        names = [Path(item.path).name for item in message.media]
+        if not names:
+            return [WireRequest("POST", f"{base}/feed", feed_fields(message.text, message.link))]
+        if len(names) == 1:
+            return [WireRequest("POST", f"{base}/photos", {"caption": text_with_link(message)}, (names[0],))]
+        uploads = [WireRequest("POST", f"{base}/photos", {"published": "false"}, (name,)) for name in names]
+        photo_ids = [f"<photo {n}>" for n in range(1, len(names) + 1)]
+        return uploads + [WireRequest("POST", f"{base}/feed", feed_fields(text_with_link(message), photo_ids=photo_ids))]
+
+    def check(self) -> AccountCheck:
+        """GET /{page}?fields=name, then GET /me to see that the token is that Page's own."""
+        try:
+            graph = self._graph_api()
+            page = self._call(lambda: graph.get_object(self.page_id, fields="name"), "reading the Page", publishing=False)
+            me = self._call(lambda: graph.get_object("me", fields="id,name"), "checking the token", publishing=False)
+        except PublishFailure as failure:
+            return AccountCheck(False, failure.message)
+        name, page_id = page.get("name"), str(page.get("id", self.page_id))
+        if str(me.get("id")) != page_id:
+            return AccountCheck(False, (
+                f"the token in {env_name(self.account, 'PAGE_TOKEN')} belongs to {me.get('name')} (id {me.get('id')}), "
+                f"not to Page {name} (id {page_id}): posting as the Page needs that Page's access token"
+            ))
+        # Graph reports a token's expiry only to /debug_token, which needs an app token we do not have.
+        return AccountCheck(True, f"Page {name} (id {page_id}); the token works now (its expiry is not reported without an app token)")
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _graph_api(self) -> Any:
+        """facebook-sdk's GraphAPI on our session, pointed at a current Graph version."""
+        if self._graph is None:
+            import facebook
+            import requests
+
+            token = self.credentials.get("PAGE_TOKEN")
+            if not token:
+                raise Permanent(missing_message(self.account, self.credential_sets, self.credentials))
+            redact_library_logs("urllib3.connectionpool")  # GET URLs carry access_token
+            self._transport = _GraphTransport(self.session if self.session is not None else requests.Session())
+            graph = facebook.GraphAPI(access_token=token, timeout=HTTP_TIMEOUT, session=self._transport)
+            # facebook-sdk 3.1.0 (2018, its last release) defaults to Graph v2.8, long retired, and its
+            # constructor refuses any version after 3.1. Every call builds its URL from this attribute
+            # ("https://graph.facebook.com/" + version + "/..."), so setting it afterwards works.
+            graph.version = self.graph_version
+            self._graph = graph
+        return self._graph
+
+    def _call(self, send: Callable[[], Any], what: str, *, publishing: bool) -> dict[str, Any]:
+        """Run one facebook-sdk call and classify its failure; `publishing` marks the call that creates the post."""
+        import facebook
+        import requests
+
+        try:
+            answer = send()
+        except facebook.GraphAPIError as exc:
+            raise self._graph_failure(exc, what) from exc
+        except _NotGraphJSON as exc:
+            raise self._not_json_failure(exc, what, publishing) from exc
+        except requests.RequestException as exc:
+            problem = connection_problem(exc)
+            if publishing and reached_platform(exc):
+                raise Ambiguous(f"the request may have reached Facebook while {what} for {self.account} ({problem}): look at the Page before trying again") from exc
+            raise Transient(f"could not reach Facebook while {what} for {self.account} ({problem}); nothing was posted") from exc
+        return answer if isinstance(answer, dict) else {}
+
+    def _graph_failure(self, exc: Any, what: str) -> PublishFailure:
+        error = exc.result.get("error") if isinstance(exc.result, dict) else None
+        error = error if isinstance(error, dict) else {}
+        code, subcode = exc.code, error.get("error_subcode")
+        said = redact(str(exc.message))
+        if error.get("error_user_msg") and error["error_user_msg"] not in said:
+            said += f" ({redact(str(error['error_user_msg']))})"  # Facebook's own wording for people
+        if code in TRANSIENT_CODES or error.get("is_transient") is True:
+            return Transient(f"Facebook is throttling or temporarily failing requests for {self.account} while {what} (code {code}): {said}", self._regain_access_at())
+        if code == 190:
+            return Permanent(f"the Page token for {self.account} has expired or been revoked: set a new one in {env_name(self.account, 'PAGE_TOKEN')} (Facebook: {said})")
+        if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
+            return Permanent(
+                f"Facebook refused {what} for {self.account} for lack of a permission: the Page token needs {PERMISSIONS}, "
+                f"granted by someone who can create content on the Page (Facebook, code {code}: {said})"
+            )
+        if code == 368:
+            return Permanent(f"Facebook has temporarily blocked posting for {self.account} (code 368): {said}")
+        if code == 506:
+            return Permanent(f"Facebook refused a duplicate post for {self.account}: {said}", duplicate=True)
+        detail = f"code {code}, subcode {subcode}" if subcode else f"code {code}"
+        return Permanent(f"Facebook rejected {what} for {self.account} ({detail}): {said}")
+
+    def _not_json_failure(self, exc: _NotGraphJSON, what: str, publishing: bool) -> PublishFailure:
+        kind = exc.content_type.split(";")[0] or "no content type"
+        said = f"Facebook answered HTTP {exc.status} ({kind}) instead of Graph API JSON while {what} for {self.account}"
+        if exc.status >= 500 or exc.status == 429:
+            return Transient(f"{said}; it will be tried again")
+        if 200 <= exc.status < 300:
+            return Ambiguous(f"{said}: the post may be out, look at the Page") if publishing else Transient(said)
+        return Permanent(said)
+
+    def _regain_access_at(self) -> datetime | None:
+        """When Facebook says access returns (estimated_time_to_regain_access, minutes), if it says."""
+        response = self._transport.last if self._transport else None
+        if response is None:
+            return None
+        minutes = 0
+        for header in _USAGE_HEADERS:
+            try:
+                minutes = max(minutes, _regain_minutes(json.loads(response.headers.get(header) or "null")))
+            except ValueError:
+                continue
+        return datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes else None
+
+
+def _regain_minutes(usage: Any) -> int:
+    """The largest estimated_time_to_regain_access anywhere in a usage header's JSON."""
+    if isinstance(usage, list):
+        return max((_regain_minutes(item) for item in usage), default=0)
+    if not isinstance(usage, dict):
+        return 0
+    own = usage.get("estimated_time_to_regain_access")
+    own = int(own) if isinstance(own, (int, float)) else 0
+    return max([own] + [_regain_minutes(v) for v in usage.values() if isinstance(v, (dict, list))])
