@@ -133,7 +133,7 @@ def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start
         console.print(f"No posts between {start} and {end}.")
     if full:
         for p in posts:
-            console.rule(f"{p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}")
+            console.print(Text(f"\n== {p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}", style="bold"))
             for i, part in enumerate(p.parts, 1):
                 if len(p.parts) > 1:
                     console.print(f"[dim]part {i}/{len(p.parts)}[/dim]")

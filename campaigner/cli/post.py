@@ -92,7 +92,7 @@ def _print_dry_run(report: RunReport, as_json: bool, verbose: bool) -> None:
         return
     for r in sends:
         p = r.post
-        console.rule(f"would send {r.id}  (due {p.due.strftime('%Y-%m-%d %H:%M %Z')}, {p.length}/{p.limit})")
+        console.print(Text(f"\n== would send {r.id}  (due {p.due.strftime('%Y-%m-%d %H:%M %Z')}, {p.length}/{p.limit})", style="bold"))
         for i, part in enumerate(p.parts, 1):
             if len(p.parts) > 1:
                 console.print(f"part {i}/{len(p.parts)}:")
