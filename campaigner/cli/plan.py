@@ -153,6 +153,8 @@ def text_start(text: str, clusters: int = 60) -> str:
 
 
 def _print_totals(console, cal: Calendar, posts: list[Post]) -> None:
+    from rich.text import Text
+
     per_account: dict[str, int] = {}
     per_goal: dict[str, int] = {}
     for p in posts:
