@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from campaigner.cli import accounts, cron, plan, post, status, validate
+from campaigner.cli import rapid, watch
 from campaigner.cli._errors import Group
 
 app = typer.Typer(
@@ -22,6 +23,13 @@ app.command()(post.resolve)
 app.command()(status.status)
 app.command()(status.history)
 app.command()(cron.cron)
+app.command()(rapid.condemn)
+app.command()(rapid.praise)
+app.command()(rapid.approve)
+app.command()(rapid.reject)
+app.command()(rapid.brief)
+app.command()(rapid.diff)
+app.command()(watch.watch)
 app.add_typer(accounts.app, name="accounts")
 
 
