@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -185,11 +186,14 @@ class Renderer:
     def render(self, occ: Occurrence, account: Account, lang: str) -> Post:
         """Render one post; ConfigError located in the template on an undefined variable or failure."""
         e = occ.event
+        if not any((self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
+            first, second = self.candidates(e.template, account.platform, lang)
+            raise ConfigError([problem_at(e.file, e.line, 1, f"event '{e.id}': no template for kind '{e.template}' on {account.platform} in {lang}: create templates/{first} or templates/{second}")])
         tmpl = self.template(e.template, account.platform, lang)
         try:
             raw = tmpl.render(self.context(occ, account, lang))
         except jinja2.UndefinedError as exc:
-            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for event '{e.id}': {exc.message}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
+            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for event '{e.id}': {_undefined(exc.message)}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
         except jinja2.exceptions.SecurityError as exc:
             raise ConfigError([self._locate(exc, tmpl, f"not allowed in a template: {exc}")]) from None
         except Exception as exc:  # a filter given the wrong type, a bad format, ...
@@ -215,6 +219,12 @@ class Renderer:
             if Path(frame.f_code.co_filename).is_relative_to(self.folder):
                 filename, line = frame.f_code.co_filename, lineno
         return problem_at(Path(filename), line, 0, message)
+
+
+def _undefined(message: str | None) -> str:
+    """Jinja's "'dict object' has no attribute 'x'" in the calendar's terms."""
+    m = re.match(r"'dict object' has no attribute '([^']+)'", message or "")
+    return f"'{m.group(1)}' is not set (vars.{m.group(1)} is missing)" if m else (message or "undefined")
 
 
 class _Namespace:

@@ -36,7 +36,7 @@ def validate(calendar: Calendar, now: datetime) -> Report:
     """Render every event once (its next occurrence after now, else its last) for every account and language."""
     report = Report(problems=list(calendar.warnings))
     renderer = Renderer(calendar)
-    report.problems += _compile_all(renderer)
+    report.problems += _compile_all(renderer.env, renderer.folder)
     for event in calendar.events:
         occ = next_or_last(event, calendar.campaign.tz, now)
         for name in event.accounts:
@@ -57,15 +57,25 @@ def validate(calendar: Calendar, now: datetime) -> Report:
     return report
 
 
-def _compile_all(renderer: Renderer) -> list[Problem]:
+def template_syntax(folder: Path) -> list[Problem]:
+    """Syntax errors in every template under a folder, without a calendar (for a calendar that fails to load)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from campaigner.render import FILTERS
+
+    env = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return _compile_all(env, folder) if folder.is_dir() else []
+
+
+def _compile_all(env: jinja2.Environment, folder: Path) -> list[Problem]:
     """Syntax errors in every template file, used or not."""
     problems = []
-    folder = renderer.folder
     if not folder.is_dir():
         return [problem_at(folder, 0, 0, "templates folder not found beside the calendar: create templates/<kind>/<lang>.j2")]
     for path in sorted(folder.rglob("*.j2")):
         try:
-            renderer.env.parse(path.read_text(encoding="utf-8"), name=path.relative_to(folder).as_posix(), filename=str(path))
+            env.parse(path.read_text(encoding="utf-8"), name=path.relative_to(folder).as_posix(), filename=str(path))
         except jinja2.TemplateSyntaxError as exc:
             problems.append(problem_at(path, exc.lineno or 0, 0, f"template syntax: {exc.message}"))
         except UnicodeDecodeError:

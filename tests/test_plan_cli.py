@@ -115,7 +115,7 @@ def test_draft_events_are_planned_and_marked(good):
     assert [(p["id"], p["draft"], p["status"]) for p in posts][:2] == [
         ("weekly-tip/2026-11-02/ccbl_x/en", True, "skipped"), ("weekly-tip/2026-11-02/ccbl_x/km", True, "skipped")]
     human = run("plan", "--calendar", str(good), "--now", "2026-11-01T00:00", "--account", "ccbl_x")
-    assert "│ skipped │" in human.stdout and "pending" not in human.stdout
+    assert "│ draft " in human.stdout and "pending" not in human.stdout
     assert "10 draft post(s) are shown but will not be published until approved." in human.stdout
 
 
@@ -133,8 +133,8 @@ def test_template_errors_stop_plan_with_located_lines(fixture_calendar):
     result = run("plan", "--calendar", str(cal), "--now", NOW, "--kind", "anniversary")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "broken-templates/templates/anniversary/en.j2:2: undefined variable for event 'undefined-var': 'dict object' "
-        "has no attribute 'treaty'; define it in the event's vars or guard it with {% if ... is defined %}"
+        "broken-templates/templates/anniversary/en.j2:2: undefined variable for event 'undefined-var': 'treaty' is not set "
+        "(vars.treaty is missing); define it in the event's vars or guard it with {% if ... is defined %}",
     ]
 
 
@@ -254,3 +254,10 @@ def test_plan_validate_and_help_import_no_sdk_or_driver(good, tmp_path, args, co
     assert "campaigner.cli" in seen["modules"]  # the probe really ran the app
     heavy = [m for m in seen["modules"] if m.split(".")[0] in HEAVY]
     assert heavy == []
+
+
+def test_an_empty_window_or_unknown_kind_is_an_error_not_silence(good):
+    backwards = run("plan", "--calendar", str(good), "--from", "2026-12-31", "--to", "2026-12-01")
+    assert backwards.exit_code == 2 and "--to: 2026-12-01 is before 2026-12-31" in backwards.stderr
+    unknown = run("plan", "--calendar", str(good), "--now", NOW, "--kind", "anniversery")
+    assert unknown.exit_code == 2 and "no event has kind 'anniversery' (did you mean 'anniversary'?)" in unknown.stderr

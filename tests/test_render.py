@@ -141,7 +141,7 @@ def test_template_key_borrows_another_kinds_templates(good):
 def test_missing_template_names_both_candidates(good):
     (good.parent / "templates/story/km.j2").unlink()
     assert render_error(good, date(2026, 8, 31)) == [
-        "good/templates/story/km.j2: missing template for kind 'story', facebook, km: "
+        "good/calendar.yaml:26:1: event 'monthly-story': no template for kind 'story' on facebook in km: "
         "create templates/story/facebook.km.j2 or templates/story/km.j2"
     ]
 
@@ -168,7 +168,7 @@ def test_undefined_variable_is_located_at_its_template_line(good):
     template(good, "anniversary/en.j2", "Line one\n{% if true %}\n{{ vars.nothing }}\n{% endif %}\n")
     assert render_error(good) == [
         "good/templates/anniversary/en.j2:3: undefined variable for event 'ccm-entry-into-force': "
-        "'dict object' has no attribute 'nothing'; define it in the event's vars or guard it with {% if ... is defined %}"
+        "'nothing' is not set (vars.nothing is missing); define it in the event's vars or guard it with {% if ... is defined %}"
     ]
 
 

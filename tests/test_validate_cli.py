@@ -58,12 +58,12 @@ def test_template_problems_are_located_in_the_templates(fixture_calendar):
     assert result.stderr.splitlines() == [
         "broken-templates/calendar.yaml:14:1: event 'too-long': the km post for ccbl_x (templates/long/km.j2) is "
         "300/280 characters on x: shorten the template or its vars, or set thread: true",
-        "broken-templates/templates/anniversary/en.j2:2: undefined variable for event 'undefined-var': 'dict object' "
-        "has no attribute 'treaty'; define it in the event's vars or guard it with {% if ... is defined %}",
-        "broken-templates/templates/missing/en.j2: missing template for kind 'missing', x, en: "
+        "broken-templates/calendar.yaml:17:1: event 'no-template': no template for kind 'missing' on x in en: "
         "create templates/missing/x.en.j2 or templates/missing/en.j2",
-        "broken-templates/templates/missing/km.j2: missing template for kind 'missing', x, km: "
+        "broken-templates/calendar.yaml:17:1: event 'no-template': no template for kind 'missing' on x in km: "
         "create templates/missing/x.km.j2 or templates/missing/km.j2",
+        "broken-templates/templates/anniversary/en.j2:2: undefined variable for event 'undefined-var': 'treaty' is not set "
+        "(vars.treaty is missing); define it in the event's vars or guard it with {% if ... is defined %}",
         "broken-templates/templates/orphan/en.j2:2: template syntax: unexpected '}'",
         f"{cal}: 5 error(s), 0 warning(s); 3 events, 2 accounts, 6 posts rendered",
     ]
@@ -167,3 +167,14 @@ def test_python_dash_m_runs_the_same_app(fixture_calendar, tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith(": OK (4 events, 2 accounts, 12 posts rendered)\n")
+
+
+def test_template_syntax_errors_are_reported_even_when_the_calendar_is_broken(fixture_calendar):
+    cal = fixture_calendar("broken-templates")
+    text = cal.read_text().replace("campaign:", "campaign:\n  tiemzone: UTC", 1)
+    cal.write_text(text)
+    result = run("validate", "--calendar", str(cal), "--now", NOW)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert any("unknown key 'tiemzone'" in line for line in lines)
+    assert "broken-templates/templates/orphan/en.j2:2: template syntax: unexpected '}'" in lines

@@ -34,6 +34,8 @@ def plan(
     db: DbOpt = None,
 ) -> None:
     """Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state."""
+    from campaigner.calendar import suggest
+    from campaigner.errors import ConfigError, Problem
     from campaigner.ledger import open_ledger
     from campaigner.render import expand
     from campaigner.schedule import status
@@ -44,6 +46,11 @@ def plan(
     today = moment.astimezone(cal.campaign.tz).date()
     start = parse_day(from_, "--from") if from_ else today
     end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
+    if end < start:
+        raise ConfigError([Problem("--to", 0, 0, f"{end} is before {start}: --to must not be earlier than --from")])
+    for k in kind or []:
+        if k not in {e.kind for e in cal.events}:
+            raise ConfigError([Problem("--kind", 0, 0, f"no event has kind '{k}'{suggest(k, {e.kind for e in cal.events})}")])
     posts = expand(cal, start, end, accounts=accounts, kinds=kind)
     if not from_:
         posts = [p for p in posts if p.due >= moment or p.due.date() == today]
@@ -111,7 +118,7 @@ def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start
     rows = []
     for p in posts:
         length = Text(f"{p.length}/{p.limit}" + (f" ({len(p.parts)} parts)" if len(p.parts) > 1 else ""), style="red bold" if not p.fits else "")
-        state = states[p.id] + (" (draft)" if p.draft and states[p.id] != "skipped" else "")
+        state = "draft" if p.draft and states[p.id] == "skipped" else states[p.id]
         rows.append((p, length, state))
     console.print(Text(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", style="bold"))
     if console.width < 120:

@@ -18,13 +18,13 @@ def validate(
     """Check the calendar, every template and media file, and that every post fits; exit 2 on any error."""
     from campaigner.cli._errors import EXIT_CONFIG, print_error_lines
     from campaigner.errors import ConfigError
-    from campaigner.validate import validate as run_validate
+    from campaigner.validate import template_syntax, validate as run_validate
 
     try:
         cal = load(calendar)
     except ConfigError as exc:
-        # Warnings found while loading are part of the same single report.
-        print_error_lines([str(p) for p in exc.problems])
+        # Report template syntax errors too: every problem at once, even when the calendar is broken.
+        print_error_lines([str(p) for p in sorted(set(exc.problems) | set(template_syntax(calendar.parent / "templates")))])
         raise typer.Exit(EXIT_CONFIG) from None
     report = run_validate(cal, resolve_now(now, cal))
     loader_warnings = set(cal.warnings)  # already printed by load()
