@@ -1,0 +1,251 @@
+"""Briefing journalists against a real SMTP server (aiosmtpd on 127.0.0.1): once each, in their language."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaigner import rapid
+from campaigner.cli import app
+
+runner = CliRunner()
+NOW = "2026-11-30T14:05:33"
+REPORT = "https://www.hrw.org/news/2026/11/30/cluster-munitions-used"
+PASSWORD = "smtp-very-secret-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """What the server received, and which recipients it refuses."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse: set[str] = set()
+        self.logins: list[tuple[bytes, bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 OK queued"
+
+    def parsed(self) -> dict[str, email.message.EmailMessage]:
+        """Messages by recipient."""
+        out = {}
+        for rcpts, raw in self.messages:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            for r in rcpts:
+                out[r] = msg
+        return out
+
+
+def _authenticator(inbox: Inbox):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            inbox.logins.append((auth_data.login, auth_data.password))
+            ok = auth_data.login == b"press" and auth_data.password == PASSWORD.encode()
+            return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+        return AuthResult(success=False, handled=False)
+
+    return check
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server on loopback, plain (security=none) with AUTH allowed without TLS."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticator(inbox), auth_require_tls=False)
+    controller.start()
+    monkeypatch.setenv("CAMPAIGNER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CAMPAIGNER_SMTP_PORT", str(port))
+    monkeypatch.setenv("CAMPAIGNER_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CAMPAIGNER_SMTP_FROM", "press@ccbl.example")
+    monkeypatch.setenv("CAMPAIGNER_SMTP_USER", "press")
+    monkeypatch.setenv("CAMPAIGNER_SMTP_PASSWORD", PASSWORD)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def cal(fixture_calendar, tmp_path, monkeypatch):
+    import tests.fake_platform  # noqa: F401
+
+    monkeypatch.setenv("CAMPAIGNER_ALPHA_TOKEN", "alpha-secret-token")
+    monkeypatch.setenv("CAMPAIGNER_BETA_TOKEN", "beta-secret-token")
+    monkeypatch.setenv("FAKE_SENT", str(tmp_path / "sent.jsonl"))
+    return fixture_calendar("rapid")
+
+
+def condemn(cal: Path, *extra: str, now: str = NOW):
+    return runner.invoke(app, ["condemn", "--report", REPORT, "--source", "Human Rights Watch", "--title", "Cluster munitions used again",
+                               "--calendar", str(cal), "--now", now, "--reviewer", "sokha", *extra])
+
+
+def subject(msg) -> str:
+    return str(make_header(decode_header(msg["Subject"])))
+
+
+def test_each_journalist_gets_one_email_in_their_language(cal, smtp):
+    result = condemn(cal, "--brief")
+    assert result.exit_code == 0, result.output
+    got = smtp.parsed()
+    assert sorted(got) == ["dara@news.example", "jane@wire.example", "pierre@agence.example"]
+    assert len(smtp.messages) == 3  # one message per journalist, never one to all
+
+    km = got["dara@news.example"]  # Khmer first
+    assert subject(km) == "Rapid Test ថ្កោលទោសការប្រើប្រាស់គ្រាប់បែកចង្កោម"
+    raw = next(raw for rcpts, raw in smtp.messages if rcpts == ["dara@news.example"])
+    header = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
+    assert header.isascii() and b"=?utf-8?" in header.lower()  # RFC 2047, not raw UTF-8 in the header
+    body = km.get_content()
+    assert "ជូនចំពោះ Sok Dara" in body and REPORT in body
+    assert "Human Rights Watch បានរាយការណ៍អំពីការប្រើប្រាស់គ្រាប់បែកចង្កោម។" in body  # the Khmer statement
+    assert "Press: press@ccbl.example, +855 12 345 678" in body
+    assert km["Content-Language"] == "km" and km["From"] == "press@ccbl.example"
+    assert km["To"].addresses[0].display_name == "Sok Dara"
+
+    for address in ("jane@wire.example", "pierre@agence.example"):  # Pierre reads French, which has no templates: English
+        msg = got[address]
+        assert subject(msg) == "Rapid Test condemns the use of cluster munitions reported by Human Rights Watch"
+        text = msg.get_content()
+        assert REPORT in text and "Human Rights Watch reports the use of cluster munitions." in text
+        assert msg["Content-Language"] == "en"
+    assert PASSWORD not in result.stdout and PASSWORD not in result.stderr
+    assert "emailed dara@news.example (km)" in result.stdout
+    assert smtp.logins == [(b"press", PASSWORD.encode())]
+
+
+def test_a_second_brief_sends_nothing_more_and_history_shows_them(cal, smtp):
+    assert condemn(cal, "--brief").exit_code == 0
+    again = condemn(cal, "--brief", now="2026-11-30T15:00")
+    assert again.exit_code == 0, again.output
+    assert "already exists" in again.stdout and "already briefed dara@news.example" in again.stdout
+    assert len(smtp.messages) == 3
+    standalone = runner.invoke(app, ["brief", rapid_event_id(), "--calendar", str(cal), "--now", "2026-11-30T16:00"])
+    assert standalone.exit_code == 0 and len(smtp.messages) == 3
+    history = json.loads(runner.invoke(app, ["history", "--calendar", str(cal), "--now", "2026-11-30T17:00", "--json"]).stdout)
+    briefs = {h["id"]: h for h in history if h["id"].startswith("brief/")}
+    eid = rapid_event_id()
+    assert set(briefs) == {f"brief/{eid}/dara@news.example", f"brief/{eid}/jane@wire.example", f"brief/{eid}/pierre@agence.example"}
+    assert briefs[f"brief/{eid}/dara@news.example"]["url"] == "mailto:dara@news.example"
+    sent_ids = {str(msg["Message-ID"]) for msg in smtp.parsed().values()}
+    assert {h["remote_id"] for h in briefs.values()} == sent_ids  # the Message-ID is the receipt
+
+
+def rapid_event_id() -> str:
+    return f"condemn-2026-11-30-hrw-{rapid.short_hash(REPORT)}"
+
+
+def test_dry_run_prints_the_emails_and_sends_nothing(cal, smtp):
+    result = condemn(cal, "--brief", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would email Sok Dara <dara@news.example> (km)" in result.stdout
+    assert "Subject: Rapid Test ថ្កោលទោសការប្រើប្រាស់គ្រាប់បែកចង្កោម" in result.stdout
+    assert REPORT in result.stdout
+    assert smtp.messages == [] and not (cal.parent / "rapid.yaml").exists()
+    assert not (cal.parent / ".campaigner").exists()
+
+
+def test_without_email_templates_a_built_in_text_carries_link_statement_and_contact(cal, smtp):
+    for f in (cal.parent / "templates" / "condemnation").glob("email.*.j2"):
+        f.unlink()
+    assert condemn(cal, "--brief").exit_code == 0
+    got = smtp.parsed()
+    km, en = got["dara@news.example"], got["jane@wire.example"]
+    assert subject(en) == "Rapid Test statement: Cluster munitions used again"
+    assert subject(km) == "សេចក្តីថ្លែងការណ៍របស់ Rapid Test៖ Cluster munitions used again"
+    for msg in (km, en):
+        text = msg.get_content()
+        assert REPORT in text and "+855 12 345 678" in text
+    assert "យើងថ្កោលទោស" in km.get_content() and "We condemn" in en.get_content()
+
+
+def test_a_refused_address_fails_alone_and_is_not_retried(cal, smtp):
+    smtp.refuse.add("jane@wire.example")
+    result = condemn(cal, "--brief")
+    assert result.exit_code == 1
+    assert "failed brief/" in result.stderr and "refused jane@wire.example" in result.stderr
+    assert sorted(smtp.parsed()) == ["dara@news.example", "pierre@agence.example"]
+    smtp.refuse.clear()
+    again = runner.invoke(app, ["brief", rapid_event_id(), "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert len(smtp.messages) == 2  # a permanent refusal waits for a person ('campaigner resolve')
+    assert again.exit_code == 1
+
+
+def test_a_wrong_password_sends_nothing_and_never_shows_the_password(cal, smtp, monkeypatch):
+    monkeypatch.setenv("CAMPAIGNER_SMTP_PASSWORD", "wrong-password-123")
+    result = condemn(cal, "--brief")
+    assert result.exit_code == 1
+    assert "refused the login for press" in result.stderr and "CAMPAIGNER_SMTP_PASSWORD" in result.stderr
+    assert "wrong-password-123" not in result.output and "wrong-password-123" not in result.stderr
+    assert smtp.messages == []
+    status = json.loads(runner.invoke(app, ["status", "--calendar", str(cal), "--now", "2026-11-30T15:00", "--json"]).stdout)
+    assert status["counts"] == {}  # the login failed before any briefing was claimed: nothing to resolve
+
+
+def test_missing_settings_are_named_before_anything_is_written(cal, monkeypatch):
+    monkeypatch.delenv("CAMPAIGNER_SMTP_HOST", raising=False)
+    monkeypatch.delenv("CAMPAIGNER_SMTP_FROM", raising=False)
+    result = condemn(cal, "--brief")
+    assert result.exit_code == 2
+    assert "CAMPAIGNER_SMTP_HOST" in result.stderr and "CAMPAIGNER_SMTP_FROM" in result.stderr
+    assert not (cal.parent / "rapid.yaml").exists()
+
+
+def test_a_draft_is_not_briefed(cal, smtp):
+    result = condemn(cal, "--brief", "--draft")
+    assert result.exit_code == 2 and "contradict" in result.stderr
+    assert condemn(cal, "--draft").exit_code == 0
+    later = runner.invoke(app, ["brief", rapid_event_id(), "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert later.exit_code == 0 and "is a draft" in later.stderr
+    assert smtp.messages == []
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_starttls_with_a_verified_certificate(cal, tmp_path, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            authenticator=_authenticator(inbox))
+    controller.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate as it would a real CA's
+        for key_, value in dict(CAMPAIGNER_SMTP_HOST="127.0.0.1", CAMPAIGNER_SMTP_PORT=str(port), CAMPAIGNER_SMTP_FROM="press@ccbl.example",
+                                CAMPAIGNER_SMTP_USER="press", CAMPAIGNER_SMTP_PASSWORD=PASSWORD).items():
+            monkeypatch.setenv(key_, value)
+        result = condemn(cal, "--brief")  # CAMPAIGNER_SMTP_SECURITY unset: starttls is the default
+        assert result.exit_code == 0, result.output
+        assert len(inbox.messages) == 3 and inbox.logins == [(b"press", PASSWORD.encode())]
+    finally:
+        controller.stop()
