@@ -16,7 +16,7 @@ import stat
 import tempfile
 import time as _time
 import unicodedata
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -408,7 +408,8 @@ class Written:
 def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = False) -> Written:
     """Append `entry` to rapid.yaml unless an event already stands for it; check it loads and renders first."""
     rapid = rapid_path(calendar_path)
-    with locked(rapid):
+    # A dry run writes nothing, not even the lock file.
+    with (nullcontext() if dry_run else locked(rapid)):
         cal = load_calendar(calendar_path)  # re-read under the lock: another writer may have just added it
         existing = same_event(cal, entry)
         if existing is not None:

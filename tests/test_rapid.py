@@ -137,7 +137,7 @@ def test_dry_run_writes_nothing(cal):
     result = condemn(cal, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "dry run: would add" in result.stdout and "Human Rights Watch reports" in result.stdout
-    assert not (cal.parent / "rapid.yaml").exists()
+    assert not (cal.parent / "rapid.yaml").exists() and not (cal.parent / "rapid.yaml.lock").exists()
 
 
 def test_a_post_that_does_not_render_or_fit_leaves_rapid_yaml_unchanged(cal):
