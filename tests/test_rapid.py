@@ -133,10 +133,15 @@ def test_praise_is_due_now_with_joined_as_a_variable(cal):
     assert treaty.exit_code == 2 and "ccm or mine-ban" in treaty.stderr
 
 
+def test_long_country_names_keep_their_whole_slug():
+    assert rapid.slugify("Saint Vincent and the Grenadines") == "saint-vincent-and-the-grenadines"
+    assert rapid.slugify("Côte d'Ivoire") == "cote-d-ivoire"
+
+
 def test_dry_run_writes_nothing(cal):
     result = condemn(cal, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "dry run: would add" in result.stdout and "Human Rights Watch reports" in result.stdout
+    assert f"dry run: would add {event_id()} to rapid/rapid.yaml" in result.stdout and "Human Rights Watch reports" in result.stdout
     assert not (cal.parent / "rapid.yaml").exists() and not (cal.parent / "rapid.yaml.lock").exists()
 
 

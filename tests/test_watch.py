@@ -17,7 +17,6 @@ import yaml
 from typer.testing import CliRunner
 
 from campaigner import rapid
-from campaigner.calendar import load_calendar
 from campaigner.cli import app
 from campaigner.watch import Matcher, strip_html
 from tests.conftest import ROOT
