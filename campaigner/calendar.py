@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -282,6 +282,20 @@ class _Checker:
             return value
         self.error(where, f"{label}: expected a mapping of keys to values, got {_describe(value)}")
         return None
+
+    def mappings(self, doc: MarkedDict, key: str, shape: str) -> Iterator[tuple[int, MarkedDict]]:
+        """(index, mapping) for each entry of a list under `key`; anything else is a located problem."""
+        items = doc.get(key)
+        if items is None:
+            return
+        if not isinstance(items, list):
+            self.error(self.at_value(doc, key), f"{key}: expected a list of {shape}")
+            return
+        for i, item in enumerate(items):
+            where = items.item_marks[i] if isinstance(items, MarkedList) else doc.mark
+            m = self.mapping(item, where, f"{key}[{i}]")
+            if m is not None:
+                yield i, m
 
     def keys(self, m: MarkedDict, allowed: Iterable[str], label: str, required: Iterable[str] = ()) -> None:
         allowed = list(allowed)
@@ -573,18 +587,8 @@ def _plain(value: Any) -> Any:
 
 
 def _events(c: _Checker, doc: MarkedDict, accounts: dict[str, Account], campaign: Campaign | None, root: Path, seen: dict[str, Path], path: Path) -> list[Event]:
-    items = doc.get("events")
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        c.error(c.at_value(doc, "events"), "events: expected a list of events (each starting with '- id: ...')")
-        return []
     out = []
-    for i, item in enumerate(items):
-        where = items.item_marks[i] if isinstance(items, MarkedList) else doc.mark
-        e = c.mapping(item, where, f"events[{i}]")
-        if e is None:
-            continue
+    for i, e in c.mappings(doc, "events", "events (each starting with '- id: ...')"):
         ev = _event(c, e, i, accounts, campaign, root, path)
         if ev is None:
             continue
@@ -597,19 +601,9 @@ def _events(c: _Checker, doc: MarkedDict, accounts: dict[str, Account], campaign
 
 
 def _feeds(c: _Checker, doc: MarkedDict) -> tuple[Feed, ...]:
-    items = doc.get("feeds")
-    if items is None:
-        return ()
-    if not isinstance(items, list):
-        c.error(c.at_value(doc, "feeds"), "feeds: expected a list of {name, url, keywords}")
-        return ()
     out = []
     names: set[str] = set()
-    for i, item in enumerate(items):
-        where = items.item_marks[i] if isinstance(items, MarkedList) else doc.mark
-        f = c.mapping(item, where, f"feeds[{i}]")
-        if f is None:
-            continue
+    for i, f in c.mappings(doc, "feeds", "{name, url, keywords}"):
         c.keys(f, ("name", "url", "keywords"), f"feeds[{i}]", required=("name", "url", "keywords"))
         name, url = c.string(f, "name", f"feeds[{i}]"), c.string(f, "url", f"feeds[{i}]")
         keywords = c.string_list(f, "keywords", f"feeds[{i}]")
@@ -626,20 +620,10 @@ def _feeds(c: _Checker, doc: MarkedDict) -> tuple[Feed, ...]:
 
 
 def _journalists(c: _Checker, doc: MarkedDict, campaign: Campaign | None, root: Path) -> tuple[Journalist, ...]:
-    items = doc.get("journalists")
-    if items is None:
-        return ()
-    if isinstance(items, str):  # a CSV file with name,email,languages columns
-        return _journalists_csv(c, root / items, c.at_value(doc, "journalists"), campaign)
-    if not isinstance(items, list):
-        c.error(c.at_value(doc, "journalists"), "journalists: expected a list of {name, email, languages} or the name of a CSV file")
-        return ()
+    if isinstance(doc.get("journalists"), str):  # a CSV file with name,email,languages columns
+        return _journalists_csv(c, root / doc["journalists"], c.at_value(doc, "journalists"), campaign)
     out = []
-    for i, item in enumerate(items):
-        where = items.item_marks[i] if isinstance(items, MarkedList) else doc.mark
-        j = c.mapping(item, where, f"journalists[{i}]")
-        if j is None:
-            continue
+    for i, j in c.mappings(doc, "journalists", "{name, email, languages} or the name of a CSV file"):
         c.keys(j, ("name", "email", "languages"), f"journalists[{i}]", required=("name", "email"))
         name, email = c.string(j, "name", f"journalists[{i}]"), c.string(j, "email", f"journalists[{i}]")
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
