@@ -1,0 +1,129 @@
+"""Run whole processes and measure them: wall time (perf_counter) and peak memory (wait4's rusage)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+# ru_maxrss is KiB on Linux and bytes on macOS.
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished process."""
+
+    argv: tuple[str, ...]
+    wall: float  # seconds, from just before fork to the child's exit being collected
+    peak_rss: int  # bytes, the child's own peak resident set (not its parent's, not its siblings')
+    cpu: float  # seconds of user + system CPU the child used
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def check(self, *ok: int) -> "Run":
+        """Raise with the child's stderr unless it exited with one of `ok` (default 0)."""
+        if self.returncode not in (ok or (0,)):
+            tail = "\n".join(self.stderr.strip().splitlines()[-15:])
+            raise RuntimeError(f"{' '.join(self.argv)} exited {self.returncode}:\n{tail}")
+        return self
+
+
+def campaigner_argv() -> list[str]:
+    """The installed console script: next to this interpreter, else on PATH, else `python -m campaigner`."""
+    beside = Path(sys.executable).with_name("campaigner")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which("campaigner")
+    return [found] if found else [sys.executable, "-m", "campaigner"]
+
+
+def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None) -> "Started":
+    """Start a process with its output going to temporary files (no pipe can fill up and stall it)."""
+    return Started(argv, env=env, cwd=cwd)
+
+
+class Started:
+    """A started child; `finish()` collects it with os.wait4 so its own rusage is known."""
+
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None, cwd: Path | str | None):
+        self.argv = tuple(str(a) for a in argv)
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen(self.argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+
+    def finish(self) -> Run:
+        """Wait for the child; wall time ends when its exit is collected."""
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        wall = time.perf_counter() - self.start
+        self.proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+        out, err = (self._read(f) for f in (self._out, self._err))
+        return Run(self.argv, wall, usage.ru_maxrss * _RSS_UNIT, usage.ru_utime + usage.ru_stime, self.proc.returncode, out, err)
+
+    @staticmethod
+    def _read(f) -> str:
+        f.seek(0)
+        data = f.read().decode("utf-8", "replace")
+        f.close()
+        return data
+
+
+def run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None) -> Run:
+    """Run one process to its end."""
+    return spawn(argv, env=env, cwd=cwd).finish()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Several runs of the same command: the median wall and the median of the peaks."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def wall(self) -> float:
+        """Median wall time, seconds."""
+        return statistics.median(r.wall for r in self.runs)
+
+    @property
+    def peak_rss(self) -> int:
+        """Median peak RSS, bytes (the max is in `peak_rss_max`)."""
+        return int(statistics.median(r.peak_rss for r in self.runs))
+
+    @property
+    def peak_rss_max(self) -> int:
+        """The largest peak RSS of any run, bytes."""
+        return max(r.peak_rss for r in self.runs)
+
+    def as_json(self) -> dict:
+        """Median, spread and every run's figures."""
+        walls = sorted(r.wall for r in self.runs)
+        return {
+            "wall_s": round(self.wall, 4), "wall_min_s": round(walls[0], 4), "wall_max_s": round(walls[-1], 4),
+            "peak_rss_mib": round(self.peak_rss / 2**20, 1), "peak_rss_max_mib": round(self.peak_rss_max / 2**20, 1),
+            "runs": len(self.runs),
+        }
+
+
+def interleaved(commands: dict[str, Sequence[str]], repeats: int, *, env: dict[str, str] | None = None,
+                cwd: Path | str | None = None, ok: Sequence[int] = (0,), warmup: int = 1) -> dict[str, Sample]:
+    """Run each command `repeats` times, taking turns (A B C A B C ...), so a noisy moment hits all of them.
+
+    `warmup` unrecorded rounds first fill the OS file cache and the bytecode cache.
+    """
+    for _ in range(warmup):
+        for argv in commands.values():
+            run(argv, env=env, cwd=cwd).check(*ok)
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, argv in commands.items():
+            runs[name].append(run(argv, env=env, cwd=cwd).check(*ok))
+    return {name: Sample(tuple(rs)) for name, rs in runs.items()}

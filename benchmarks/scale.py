@@ -1,0 +1,54 @@
+"""Figure 2: `plan --days 365 --json` and `validate` on calendars of 1,000, 10,000 and 20,000 events."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from benchmarks import proc, synth
+from benchmarks.figures import Figure, Report
+
+FULL_SIZES = (1_000, 10_000, 20_000)
+SMOKE_SIZES = (50, 100, 200)
+TARGET_WALL_S, TARGET_PEAK_MIB, TARGET_LINEAR = 2.0, 150, 2.2
+
+
+def measure(report: Report, work: Path, env: dict[str, str], *, smoke: bool) -> None:
+    """Median of 3 runs per size and command (1 in smoke mode), peak memory of each child."""
+    sizes = SMOKE_SIZES if smoke else FULL_SIZES
+    small, mid, large = sizes
+    repeats = 1 if smoke else 3
+    cli = proc.campaigner_argv()
+    sec = f"2. Planning at scale (median of {repeats}; plan renders the next 365 days, validate each event once)"
+    details = {"mix": f"per {sum(synth.MIX.values())} events: {synth.MIX['monthly']} monthly, {synth.MIX['yearly']} yearly, {synth.MIX['none']} one-off "
+                      "(one-off dates spread over 2020-2029); a quarter on X only, a quarter on Facebook only, half on both; "
+                      "two languages (km, en) per account", "now": synth.SCALE_NOW, "sizes": {}}
+    walls: dict[tuple[str, int], float] = {}
+    for n in sizes:
+        cal = synth.scale_calendar(work / f"scale-{n}", n)
+        commands = {
+            "plan": cli + ["plan", "--calendar", str(cal.path), "--days", "365", "--json", "--now", synth.SCALE_NOW],
+            "validate": cli + ["validate", "--calendar", str(cal.path), "--now", synth.SCALE_NOW],
+        }
+        samples = proc.interleaved(commands, repeats, env=env, cwd=cal.path.parent, warmup=0 if n != small else 1)
+        plan_posts = len(json.loads(samples["plan"].runs[0].stdout))
+        match = re.search(r"(\d+) posts rendered", samples["validate"].runs[0].stdout)
+        validate_posts = int(match.group(1)) if match else None
+        size_mib = cal.path.stat().st_size / 2**20
+        details["sizes"][n] = {"calendar_mib": round(size_mib, 2), "by_repeat": cal.by_repeat, "plan_posts": plan_posts,
+                               "validate_posts": validate_posts, "plan": samples["plan"].as_json(), "validate": samples["validate"].as_json()}
+        judged = n == mid
+        for name, posts in (("plan", plan_posts), ("validate", validate_posts)):
+            sample = samples[name]
+            walls[(name, n)] = sample.wall
+            what = f"{name}, {n:,} events ({posts:,} posts)"
+            report.add(
+                Figure(sec, f"{what}: wall", sample.wall, "s", TARGET_WALL_S if judged else None, smoke=smoke),
+                Figure(sec, f"{what}: peak memory", sample.peak_rss_max / 2**20, "MiB", TARGET_PEAK_MIB if judged else None, smoke=smoke,
+                       note="largest peak RSS of the runs"),
+            )
+    for name in ("plan", "validate"):
+        report.add(Figure(sec, f"{name}: {large:,} / {mid:,} events time ratio", walls[(name, large)] / walls[(name, mid)], "ratio",
+                          TARGET_LINEAR, smoke=smoke))
+    report.details["scale"] = details

@@ -1,0 +1,101 @@
+"""Figure 1: start-up of `--help`, `plan` and `validate` against bare imports, and what they import."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks import proc
+from benchmarks.figures import Figure, Report
+
+NOW = "2026-07-01T08:00"
+# Packages no start-up path may import: the platform SDKs, HTTP, feeds, SQLAlchemy and database drivers
+# (sqlite3, the embedded default ledger, is allowed).
+FORBIDDEN = ("tweepy", "facebook", "requests", "requests_oauthlib", "oauthlib", "urllib3", "feedparser",
+             "sqlalchemy", "psycopg", "psycopg2", "pymysql", "MySQLdb", "asyncpg")
+BASE_TYPER = "import typer"
+BASE_FULL = "import typer, yaml, jinja2, rich"
+
+
+def calendar_folder(project: Path, work: Path, env: dict[str, str], report: Report) -> Path:
+    """A copy of the shipped calendar (calendar.yaml, templates, media) if it validates, else the test fixture."""
+    shipped = project / "calendar.yaml"
+    if shipped.is_file() and (project / "templates").is_dir():
+        dest = work / "shipped"
+        dest.mkdir(parents=True)
+        shutil.copy(shipped, dest / "calendar.yaml")
+        for name in ("templates", "media"):
+            if (project / name).is_dir():
+                shutil.copytree(project / name, dest / name)
+        check = proc.run(proc.campaigner_argv() + ["validate", "--calendar", str(dest / "calendar.yaml"), "--now", NOW], env=env, cwd=dest)
+        if check.returncode == 0:
+            report.details["startup_calendar"] = "shipped calendar.yaml (copied with templates/ and media/)"
+            return dest / "calendar.yaml"
+        first = (check.stderr.strip().splitlines() or ["?"])[0]
+        report.notes.append(f"start-up: the shipped calendar.yaml does not validate (exit {check.returncode}: {first}); "
+                            "measured on tests/fixtures/good/calendar.yaml instead")
+    else:
+        report.notes.append("start-up: no shipped calendar.yaml yet; measured on tests/fixtures/good/calendar.yaml instead")
+    dest = work / "fixture"
+    shutil.copytree(project / "tests" / "fixtures" / "good", dest)
+    report.details["startup_calendar"] = "tests/fixtures/good/calendar.yaml"
+    return dest / "calendar.yaml"
+
+
+def imported(argv: list[str], env: dict[str, str], cwd: Path) -> set[str]:
+    """Top-level packages a command imports, from `python -X importtime -m campaigner ...`."""
+    run = proc.run([sys.executable, "-X", "importtime", "-m", "campaigner", *argv], env=env, cwd=cwd)
+    names = set()
+    for line in run.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name and name != "imported package":
+                names.add(name.split(".")[0])
+    if not names:
+        raise RuntimeError(f"no -X importtime output from {argv}: {run.stderr[-500:]}")
+    return names
+
+
+def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, smoke: bool) -> None:
+    """Median of 7 interleaved runs each (1 in smoke mode), and the import check."""
+    cal = calendar_folder(project, work, env, report)
+    cli = proc.campaigner_argv()
+    py = [sys.executable, "-c"]
+    commands = {
+        "help": cli + ["--help"],
+        "typer": py + [BASE_TYPER],
+        "plan": cli + ["plan", "--calendar", str(cal), "--now", NOW],
+        "validate": cli + ["validate", "--calendar", str(cal), "--now", NOW],
+        "full": py + [BASE_FULL],
+    }
+    repeats = 1 if smoke else 7
+    samples = proc.interleaved(commands, repeats, env=env, cwd=cal.parent)
+    s = {k: v.wall for k, v in samples.items()}
+    sec = "1. Start-up (whole processes, median of %d)" % repeats
+    report.add(
+        Figure(sec, "campaigner --help / python -c 'import typer'", s["help"] / s["typer"], "ratio", 1.3, smoke=smoke,
+               note=f"{s['help'] * 1000:.0f} ms / {s['typer'] * 1000:.0f} ms"),
+        Figure(sec, f"campaigner plan / python -c '{BASE_FULL}'", s["plan"] / s["full"], "ratio", 1.3, smoke=smoke,
+               note=f"{s['plan'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
+        Figure(sec, f"campaigner validate / python -c '{BASE_FULL}'", s["validate"] / s["full"], "ratio", 1.3, smoke=smoke,
+               note=f"{s['validate'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
+    )
+    for name in ("help", "plan", "validate", "typer", "full"):
+        label = {"help": "campaigner --help", "plan": "campaigner plan", "validate": "campaigner validate",
+                 "typer": f"python -c '{BASE_TYPER}'", "full": f"python -c '{BASE_FULL}'"}[name]
+        report.add(Figure(sec, f"  {label}: wall", s[name] * 1000, "ms", note=f"peak {samples[name].peak_rss / 2**20:.0f} MiB"))
+
+    found = {}
+    for name, argv in (("--help", ["--help"]), ("plan", ["plan", "--calendar", str(cal), "--now", NOW]),
+                       ("validate", ["validate", "--calendar", str(cal), "--now", NOW])):
+        found[name] = sorted(imported(argv, env, cal.parent) & set(FORBIDDEN))
+    offenders = sorted({f"{cmd}: {m}" for cmd, mods in found.items() for m in mods})
+    report.add(Figure(sec, "SDK/HTTP/DB imports on --help, plan, validate", ", ".join(offenders) if offenders else "none", "text", "none", op="==",
+                      note="checked with python -X importtime; forbidden: " + ", ".join(FORBIDDEN)))
+    report.details["startup"] = {
+        "calendar": report.details.get("startup_calendar"),
+        "commands": {k: list(v) for k, v in commands.items()},
+        "samples": {k: v.as_json() for k, v in samples.items()},
+        "forbidden_imports": found,
+    }
