@@ -15,6 +15,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: typer's rich formatter imports ~100 ms of rich and markdown-it
+    # on every --help, more than typer itself (see benchmarks/, start-up).
+    rich_markup_mode=None,
 )
 app.command()(validate.validate)
 app.command()(plan.plan)

@@ -9,7 +9,7 @@ import typer
 
 from campaigner.cli._options import AccountOpt, CalendarOpt, JsonOpt, check_accounts, load
 
-app = typer.Typer(help="Accounts and their credentials.")
+app = typer.Typer(help="Accounts and their credentials.", rich_markup_mode=None)  # plain help: see cli/__init__.py
 
 
 @app.callback(invoke_without_command=True)
