@@ -36,6 +36,30 @@ app.command()(watch.watch)
 app.add_typer(accounts.app, name="accounts")
 
 
+def _resolve_annotations(typer_app: typer.Typer) -> None:
+    """Evaluate each command's string annotations once, here.
+
+    The command modules use `from __future__ import annotations`, so typer would eval every
+    annotation string twice per command on every start, for all commands: ~10 ms of each
+    `--help`, `plan` or cron `post` (see benchmarks/, start-up).
+    """
+    import typing
+
+    callbacks = [c.callback for c in typer_app.registered_commands]
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            _resolve_annotations(sub)
+            if sub.registered_callback is not None:
+                callbacks.append(sub.registered_callback.callback)
+    for fn in callbacks:
+        if fn is not None:
+            fn.__annotations__ = typing.get_type_hints(fn, include_extras=True)
+
+
+_resolve_annotations(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
