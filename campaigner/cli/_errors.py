@@ -31,6 +31,12 @@ def print_error_lines(lines: list[str]) -> None:
 class Group(TyperGroup):
     """The app's command group: the one place where errors become messages and exit codes."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from campaigner.cli._coerce import install
+
+        install(self, ctx)  # every command's options, before any is parsed: no pydantic for plain values
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)

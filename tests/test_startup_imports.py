@@ -1,0 +1,95 @@
+"""Start-up paths stay light: no pydantic for plain option values, and the same values (and errors) as typer's own.
+
+(The SDK / database-driver check for these paths is in test_plan_cli.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import typer
+from typer._coercion import build_runtime_param
+
+from campaigner.cli import app
+from campaigner.cli._coerce import PlainValue, install
+from tests.conftest import ROOT
+
+PROBE = textwrap.dedent("""
+    import json, sys
+    out, sys.argv = sys.argv[1], ["campaigner", *sys.argv[2:]]
+    from campaigner.cli import main
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    with open(out, "w") as fh:
+        json.dump({"code": code, "pydantic": sorted(m for m in sys.modules if m.split(".")[0] == "pydantic" or m == "typer._adapters")}, fh)
+""")
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["plan", "--now", "2026-07-01T08:00", "--days", "40", "--account", "ccbl_x", "--kind", "anniversary"],
+    ["plan", "--json", "--now", "2026-07-01T08:00"],
+    ["validate", "--now", "2026-07-01T08:00"],
+    ["post", "--dry-run", "--now", "2026-07-01T08:00"],
+    ["accounts"],
+    ["cron", "--every", "10"],
+], ids=lambda a: " ".join(a[:2]))
+def test_commands_with_plain_option_values_do_not_import_pydantic(fixture_calendar, tmp_path, args):
+    out = tmp_path / "seen.json"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNER_")}, "CAMPAIGNER_CALENDAR": str(fixture_calendar("good"))}
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    seen = json.loads(out.read_text())
+    assert seen["code"] == 0, proc.stderr
+    assert seen["pydantic"] == []
+
+
+def _params():
+    group = typer.main.get_command(app)
+    ctx = typer.Context(group)
+    install(group, ctx)
+    found = {}
+
+    def walk(cmd, prefix):
+        for p in [*cmd.params, cmd.get_help_option(ctx)]:
+            if p is not None and getattr(p, "type_descriptor", None) is not None:
+                found.setdefault(repr(p.type_descriptor.annotation) + f" min={p.type_descriptor.parameter_info.min}"
+                                 f" max={p.type_descriptor.parameter_info.max} multiple={p.multiple}", (prefix + p.name, p))
+        for sub in (getattr(cmd, "commands", None) or {}).values():
+            walk(sub, prefix + sub.name + " ")
+
+    walk(group, "")
+    return group, ctx, found
+
+
+SAMPLES = [None, "", "x", "7", "-3", "0", "60", "1_0", " 5", "3.5", "+4", "٣", 30, 0, 2.5, True, False, Path("calendar.yaml"),
+           "calendar.yaml", "-", ("a", "b"), ["ccbl_x"], (), [1]]
+
+
+def _outcome(runtime, value, param, ctx):
+    try:
+        result = runtime.coerce(value, param=param, ctx=ctx)
+    except typer.BadParameter as exc:
+        return ("error", exc.format_message())
+    return ("ok", type(result).__name__, list(result) if isinstance(result, (list, tuple)) else result)
+
+
+def test_every_kind_of_option_gets_the_value_typer_would_give():
+    group, ctx, params = _params()
+    assert len(params) >= 6  # str, bool, int ranges, float, Path, list[str]
+    for label, (name, param) in params.items():
+        assert isinstance(param._runtime_param, PlainValue), name
+        typers = build_runtime_param(param.type_descriptor)
+        for value in SAMPLES:
+            param._runtime_param = PlainValue(param.type_descriptor.annotation, param.type_descriptor.parameter_info,
+                                              bool(param.multiple or param.nargs == -1))
+            assert _outcome(param._runtime_param, value, param, ctx) == _outcome(typers, value, param, ctx), (label, name, value)
