@@ -138,6 +138,7 @@ class Renderer:
             cache_size=-1,
         )
         self.env.filters.update(FILTERS)
+        self.env.bytecode_cache = _compiled_templates(self.env)
         self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
         self._campaign = _Namespace(
             name=calendar.campaign.name,
@@ -225,6 +226,39 @@ def _undefined(message: str | None) -> str:
     """Jinja's "'dict object' has no attribute 'x'" in the calendar's terms."""
     m = re.match(r"'dict object' has no attribute '([^']+)'", message or "")
     return f"'{m.group(1)}' is not set (vars.{m.group(1)} is missing)" if m else (message or "undefined")
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, keyed by name and checked against the source's hash;
+    a cache that cannot be read or written is skipped, never an error."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _compiled_templates(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
+    """A bytecode cache in the user's private Jinja cache folder (in the temp folder), its files
+    named for campaigner, the Jinja version and the settings, filters and tests the compiled code
+    depends on. Compiling the shipped templates is most of a `validate` (~150 ms)."""
+    settings = repr((type(env).__name__, jinja2.__version__, env.block_start_string, env.block_end_string,
+                     env.variable_start_string, env.variable_end_string, env.comment_start_string,
+                     env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+                     env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+                     env.autoescape, sorted(env.extensions), sorted(env.filters), sorted(env.tests)))
+    tag = hashlib.sha256(settings.encode()).hexdigest()[:12]
+    try:
+        return _TemplateCache(pattern=f"__campaigner_{tag}_%s.cache")
+    except (OSError, RuntimeError):  # no private temp folder to be had
+        return None
 
 
 class _Namespace:
