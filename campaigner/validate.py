@@ -74,10 +74,24 @@ def _compile_all(env: jinja2.Environment, folder: Path) -> list[Problem]:
     if not folder.is_dir():
         return [problem_at(folder, 0, 0, "templates folder not found beside the calendar: create templates/<kind>/<lang>.j2")]
     for path in sorted(folder.rglob("*.j2")):
+        name = path.relative_to(folder).as_posix()
         try:
-            env.parse(path.read_text(encoding="utf-8"), name=path.relative_to(folder).as_posix(), filename=str(path))
+            _compile_or_parse(env, path, name)
         except jinja2.TemplateSyntaxError as exc:
             problems.append(problem_at(path, exc.lineno or 0, 0, f"template syntax: {exc.message}"))
         except UnicodeDecodeError:
             problems.append(problem_at(path, 0, 0, "template is not UTF-8 text"))
     return problems
+
+
+def _compile_or_parse(env: jinja2.Environment, path: Path, name: str) -> None:
+    """Compile through the loader: rendering then reuses the template, and the bytecode cache the next
+    run. Parse alone without a loader, or when compiling failed only for a missing filter or test:
+    that is reported where the template is rendered, as it always was."""
+    if env.loader is not None:
+        try:
+            env.get_template(name)
+            return
+        except jinja2.TemplateAssertionError:
+            pass
+    env.parse(path.read_text(encoding="utf-8"), name=name, filename=str(path))
