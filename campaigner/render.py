@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import traceback
@@ -45,8 +46,20 @@ def _longdate(value: date, lang: str) -> str:
     from babel.dates import format_date
 
     if lang == "km":
-        return digits(format_date(value, "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y", locale="km"), "km")
-    return format_date(value, "d MMMM y", locale=lang)
+        return digits(format_date(value, "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y", locale=_locale("km")), "km")
+    return format_date(value, "d MMMM y", locale=_locale(lang))
+
+
+def _locale(lang: Any) -> Any:
+    """babel's Locale, parsed once per language name (babel parses the name on every call)."""
+    return _parsed_locale(lang) if isinstance(lang, str) else lang
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_locale(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang)
 
 
 _CLDR_CACHE: dict[tuple[Any, ...], str] = {}
@@ -84,7 +97,7 @@ def number(value: Any, lang: str = "en") -> str:
 def _number(value: Any, lang: str) -> str:
     from babel.numbers import format_decimal
 
-    return digits(format_decimal(value, locale=lang), lang)
+    return digits(format_decimal(value, locale=_locale(lang)), lang)
 
 
 def hashtag(value: str) -> str:
