@@ -103,13 +103,24 @@ class Sample:
         """The largest peak RSS of any run, bytes."""
         return max(r.peak_rss for r in self.runs)
 
+    @property
+    def cpu(self) -> float:
+        """Median user + system CPU time, seconds."""
+        return statistics.median(r.cpu for r in self.runs)
+
+    def ratio_to(self, other: "Sample") -> float:
+        """The median of the run-by-run ratios to a sample taken in the same rounds (interleaved):
+        each pair ran back to back, so a slow spell of a shared machine weighs on both."""
+        return statistics.median(a.wall / b.wall for a, b in zip(self.runs, other.runs))
+
     def as_json(self) -> dict:
         """Median, spread and every run's figures."""
         walls = sorted(r.wall for r in self.runs)
         return {
             "wall_s": round(self.wall, 4), "wall_min_s": round(walls[0], 4), "wall_max_s": round(walls[-1], 4),
+            "cpu_s": round(self.cpu, 4),
             "peak_rss_mib": round(self.peak_rss / 2**20, 1), "peak_rss_max_mib": round(self.peak_rss_max / 2**20, 1),
-            "runs": len(self.runs),
+            "runs": len(self.runs), "walls_s": [round(r.wall, 4) for r in self.runs],
         }
 
 

@@ -58,7 +58,7 @@ def imported(argv: list[str], env: dict[str, str], cwd: Path) -> set[str]:
 
 
 def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, smoke: bool) -> None:
-    """Median of 7 interleaved runs each (1 in smoke mode), and the import check."""
+    """15 interleaved rounds (1 in smoke mode): each ratio is the median of the per-round ratios; and the import check."""
     cal = calendar_folder(project, work, env, report)
     cli = proc.campaigner_argv()
     py = [sys.executable, "-c"]
@@ -69,17 +69,17 @@ def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, s
         "validate": cli + ["validate", "--calendar", str(cal), "--now", NOW],
         "full": py + [BASE_FULL],
     }
-    repeats = 1 if smoke else 7
-    samples = proc.interleaved(commands, repeats, env=env, cwd=cal.parent)
+    repeats = 1 if smoke else 15
+    samples = proc.interleaved(commands, repeats, env=env, cwd=cal.parent, warmup=0 if smoke else 1)
     s = {k: v.wall for k, v in samples.items()}
-    sec = "1. Start-up (whole processes, median of %d)" % repeats
+    sec = "1. Start-up (whole processes; median of %d rounds, each ratio taken within a round)" % repeats
     report.add(
-        Figure(sec, "campaigner --help / python -c 'import typer'", s["help"] / s["typer"], "ratio", 1.3, smoke=smoke,
-               note=f"{s['help'] * 1000:.0f} ms / {s['typer'] * 1000:.0f} ms"),
-        Figure(sec, f"campaigner plan / python -c '{BASE_FULL}'", s["plan"] / s["full"], "ratio", 1.3, smoke=smoke,
-               note=f"{s['plan'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
-        Figure(sec, f"campaigner validate / python -c '{BASE_FULL}'", s["validate"] / s["full"], "ratio", 1.3, smoke=smoke,
-               note=f"{s['validate'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
+        Figure(sec, "campaigner --help / python -c 'import typer'", samples["help"].ratio_to(samples["typer"]), "ratio", 1.3, smoke=smoke,
+               note=f"medians {s['help'] * 1000:.0f} ms / {s['typer'] * 1000:.0f} ms"),
+        Figure(sec, f"campaigner plan / python -c '{BASE_FULL}'", samples["plan"].ratio_to(samples["full"]), "ratio", 1.3, smoke=smoke,
+               note=f"medians {s['plan'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
+        Figure(sec, f"campaigner validate / python -c '{BASE_FULL}'", samples["validate"].ratio_to(samples["full"]), "ratio", 1.3, smoke=smoke,
+               note=f"medians {s['validate'] * 1000:.0f} ms / {s['full'] * 1000:.0f} ms"),
     )
     for name in ("help", "plan", "validate", "typer", "full"):
         label = {"help": "campaigner --help", "plan": "campaigner plan", "validate": "campaigner validate",
