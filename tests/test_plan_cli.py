@@ -261,3 +261,11 @@ def test_an_empty_window_or_unknown_kind_is_an_error_not_silence(good):
     assert backwards.exit_code == 2 and "--to: 2026-12-01 is before 2026-12-31" in backwards.stderr
     unknown = run("plan", "--calendar", str(good), "--now", NOW, "--kind", "anniversery")
     assert unknown.exit_code == 2 and "no event has kind 'anniversery' (did you mean 'anniversary'?)" in unknown.stderr
+
+
+def test_json_is_one_post_per_line(good):
+    out = run("plan", "--calendar", str(good), "--now", NOW, "--json").stdout
+    lines = out.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]"
+    rows = [json.loads(line.rstrip(",")) for line in lines[1:-1]]
+    assert rows == json.loads(out) and len(rows) > 1

@@ -65,16 +65,16 @@ def plan(
 
 
 def _echo_json_list(rows: Iterable[dict]) -> None:
-    """Print what json.dumps(list(rows), ensure_ascii=False, indent=2) prints, a row at a time.
+    """A JSON array with one post per line, printed in batches.
 
-    Dumped whole, a year of a large calendar's posts is a million small strings in memory at once
-    (~80 MiB for 15,000 posts). Each row's own lines, indented two more, are the same text:
-    JSON strings hold no raw newlines.
+    One compact line per object keeps the output greppable and lets json use its C encoder
+    (indent= falls back to the pure-Python one: a third of a 10,000-event plan's time); printing
+    in batches keeps a year of a large calendar from sitting in memory as one string.
     """
     batch: list[str] = []
     started = False
     for row in rows:
-        batch.append((",\n  " if started else "[\n  ") + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        batch.append((",\n" if started else "[\n") + json.dumps(row, ensure_ascii=False))
         started = True
         if len(batch) == 1000:
             typer.echo("".join(batch), nl=False)
