@@ -203,3 +203,12 @@ def test_a_process_killed_between_claim_and_record_leaves_unknown_and_is_not_res
     status = subprocess.run([sys.executable, "-m", "campaigner", "status", "--calendar", str(cal), "--now", "2026-12-03T09:10:00+07:00"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert "campaigner resolve morning/2026-12-03/alpha/en" in status.stdout
+
+
+def test_cron_runs_this_installation(cal):
+    import sys
+
+    out = invoke("cron", "--calendar", str(cal)).stdout
+    beside = Path(sys.executable).parent / "campaigner"
+    expected = str(beside) if beside.is_file() else f"{sys.executable} -m campaigner"
+    assert f"{expected} post --calendar {cal.resolve()}" in out

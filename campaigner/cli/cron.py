@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,8 +20,10 @@ def cron(
     cal = calendar.resolve()
     folder = cal.parent
     log = folder / ".campaigner" / "post.log"
-    exe = shutil.which("campaigner")
-    command = shlex.join([exe, "post"] if exe else [sys.executable, "-m", "campaigner", "post"]) + f" --calendar {shlex.quote(str(cal))}"
+    # This installation exactly (cron's PATH is minimal and may find another one, or none).
+    script = Path(sys.executable).parent / "campaigner"
+    argv = [str(script), "post"] if script.is_file() else [sys.executable, "-m", "campaigner", "post"]
+    command = shlex.join(argv) + f" --calendar {shlex.quote(str(cal))}"
     typer.echo(f"""# campaigner publishes only when something runs it. Posts not sent within their grace
 # (default 6h) are marked missed and never posted late, so schedule this now.
 #
