@@ -159,16 +159,7 @@ class Publisher:
         """Publish every due post once; return what happened to each."""
         report = RunReport(self.run_id)
         wanted = set(accounts) if accounts else None
-        since = lookback_start(self.calendar, self.ledger, now)
-        if posts is None:
-            posts = posts_in_window(self.calendar, now, since, accounts=wanted)
-        elif wanted:
-            posts = [p for p in posts if p.account in wanted]
-        plan = decide(posts, self.ledger.states(p.id for p in posts), now, lambda p: self.calendar.grace_for(p.event))
-        _refuse_unfit(plan.send)
-        problems = credentials_problems(self.calendar, {p.account for p in plan.send})
-        if problems:
-            raise ConfigError(problems)
+        plan = preflight(self.calendar, self.ledger, now, accounts=wanted, posts=posts)
 
         self.ledger.begin_run(RunRecord(self.run_id, command, self.host, self.pid, now, None, {}, None))
         exit_code = 2
@@ -278,14 +269,27 @@ class Publisher:
         return first
 
 
-def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, *, accounts: Iterable[str] | None = None) -> tuple[RunReport, Decision]:
-    """What `post` would do now, with no network and no ledger writes."""
+def preflight(calendar: Calendar, ledger: Ledger | None, now: datetime, *, accounts: Iterable[str] | None = None,
+              posts: list[Post] | None = None, check_credentials: bool = True) -> Decision:
+    """What a run would do, refusing (ConfigError) a post that does not fit or an account without
+    credentials: checked before anything is written, so a configuration error changes nothing."""
     wanted = set(accounts) if accounts else None
-    since = lookback_start(calendar, ledger, now)
-    posts = posts_in_window(calendar, now, since, accounts=wanted)
+    if posts is None:
+        posts = posts_in_window(calendar, now, lookback_start(calendar, ledger, now), accounts=wanted)
+    elif wanted:
+        posts = [p for p in posts if p.account in wanted]
     records = ledger.states(p.id for p in posts) if ledger is not None else {}
     plan = decide(posts, records, now, lambda p: calendar.grace_for(p.event))
     _refuse_unfit(plan.send)
+    problems = credentials_problems(calendar, {p.account for p in plan.send}) if check_credentials else []
+    if problems:
+        raise ConfigError(problems)
+    return plan
+
+
+def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, *, accounts: Iterable[str] | None = None) -> tuple[RunReport, Decision]:
+    """What `post` would do now, with no network and no ledger writes (credentials need not be set)."""
+    plan = preflight(calendar, ledger, now, accounts=accounts, check_credentials=False)
     report = RunReport("dry-run", drafts=plan.drafts)
     for post in plan.missed:
         report.results.append(Result(post.id, post.account, "would-miss", error=f"due {post.due.isoformat()}, grace passed", post=post))

@@ -115,6 +115,7 @@ def test_missing_credentials_exit_2_and_leave_the_ledger_untouched(cal, monkeypa
     result = invoke("post", "--calendar", str(cal), "--now", MORNING)
     assert result.exit_code == 2
     assert "set CAMPAIGNER_ALPHA_TOKEN" in result.stderr and "Traceback" not in result.output
+    assert not (cal.parent / ".campaigner").exists()  # a first run with a configuration error creates no ledger
     status = json.loads(invoke("status", "--calendar", str(cal), "--now", MORNING, "--json").stdout)
     assert status["counts"] == {} and status["last_run"] is None
 

@@ -28,7 +28,7 @@ def post(
     """Publish every post that is due and still within its grace; meant to run from cron every few minutes."""
     from campaigner import runtime
     from campaigner.ledger import open_ledger
-    from campaigner.publish import Publisher, dry_run as rehearse
+    from campaigner.publish import Publisher, dry_run as rehearse, preflight
 
     cal = load(calendar)
     moment = resolve_now(now, cal)
@@ -38,6 +38,9 @@ def post(
         report, _ = rehearse(cal, open_ledger(url, readonly=True), moment, accounts=accounts)
         _print_dry_run(report, as_json, verbose)
         raise typer.Exit(0)
+    if open_ledger(url, readonly=True) is None:
+        # The first run checks everything before creating the ledger: a configuration error leaves no file.
+        preflight(cal, None, moment, accounts=accounts)
     ledger = open_ledger(url)
     try:
         report = Publisher(cal, ledger, runtime.adapter_factory(cal)).run(moment, accounts=accounts)
