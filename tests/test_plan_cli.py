@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import regex
 from typer.testing import CliRunner
 
 from campaigner.cli import app
+from tests.probe import imported_modules
 
 NOW = "2026-07-25T00:00"  # local Phnom Penh time: the window runs to 2026-08-24
 KM_CCM = "ថ្ងៃនេះជាខួបលើកទី១៦ នៃអនុសញ្ញាហាមឃាត់គ្រាប់បែកចង្កោម (ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០)។\n#MinefreeCambodia"
@@ -219,21 +219,6 @@ def test_installed_console_script_prints_json(good, tmp_path):
 
 
 HEAVY = ("tweepy", "facebook", "requests", "feedparser", "sqlalchemy", "psycopg", "psycopg2")
-PROBE = textwrap.dedent("""
-    import json, sys
-    out, sys.argv = sys.argv[1], ["campaigner", *sys.argv[2:]]
-    from campaigner.cli import main
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
-    with open(out, "w") as fh:
-        json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
-""")
-
-
 @pytest.mark.parametrize(
     "args, code",
     [
@@ -245,14 +230,10 @@ PROBE = textwrap.dedent("""
     ids=["plan", "validate", "help", "plan-help"],
 )
 def test_plan_validate_and_help_import_no_sdk_or_driver(good, tmp_path, args, code):
-    out = tmp_path / "modules.json"
-    env = {**clean_env(), "CAMPAIGNER_CALENDAR": str(good)}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *args],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
-    seen = json.loads(out.read_text())
-    assert seen["code"] == code, proc.stderr
-    assert "campaigner.cli" in seen["modules"]  # the probe really ran the app
-    heavy = [m for m in seen["modules"] if m.split(".")[0] in HEAVY]
+    exit_code, modules, stderr = imported_modules(args, good, tmp_path)
+    assert exit_code == code, stderr
+    assert "campaigner.cli" in modules  # the probe really ran the app
+    heavy = [m for m in modules if m.split(".")[0] in HEAVY]
     assert heavy == []
 
 

@@ -5,11 +5,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,22 +13,7 @@ from typer._coercion import build_runtime_param
 
 from campaigner.cli import app
 from campaigner.cli._coerce import PlainValue, install
-from tests.conftest import ROOT
-
-PROBE = textwrap.dedent("""
-    import json, sys
-    out, sys.argv = sys.argv[1], ["campaigner", *sys.argv[2:]]
-    from campaigner.cli import main
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
-    with open(out, "w") as fh:
-        json.dump({"code": code, "pydantic": sorted(m for m in sys.modules if m.split(".")[0] == "pydantic" or m == "typer._adapters")}, fh)
-""")
-
+from tests.probe import imported_modules
 
 @pytest.mark.parametrize("args", [
     ["--help"],
@@ -45,12 +25,9 @@ PROBE = textwrap.dedent("""
     ["cron", "--every", "10"],
 ], ids=lambda a: " ".join(a[:2]))
 def test_commands_with_plain_option_values_do_not_import_pydantic(fixture_calendar, tmp_path, args):
-    out = tmp_path / "seen.json"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNER_")}, "CAMPAIGNER_CALENDAR": str(fixture_calendar("good"))}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
-    seen = json.loads(out.read_text())
-    assert seen["code"] == 0, proc.stderr
-    assert seen["pydantic"] == []
+    code, modules, stderr = imported_modules(args, fixture_calendar("good"), tmp_path)
+    assert code == 0, stderr
+    assert [m for m in modules if m.split(".")[0] == "pydantic" or m == "typer._adapters"] == []
 
 
 def _params():
