@@ -33,8 +33,6 @@ def digits(value: Any, lang: str = "km") -> str:
 
 def longdate(value: date | datetime, lang: str = "en") -> str:
     """'1 August 2010' / 'ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០', month names from CLDR."""
-    from babel.dates import format_date
-
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):  # babel would fail with a bare AssertionError

@@ -22,12 +22,6 @@ def register(platform: str, target: str | type[Adapter]) -> None:
         _LOADED[platform] = target
 
 
-def unregister(platform: str) -> None:
-    """Remove a registration (tests and plugins that replace a platform on purpose)."""
-    _REGISTRY.pop(platform, None)
-    _LOADED.pop(platform, None)
-
-
 def platforms() -> list[str]:
     """Every registered platform name."""
     return sorted(set(_REGISTRY) | set(_LOADED))

@@ -14,9 +14,6 @@ from typing import Callable, Iterable, Protocol
 
 from campaigner.errors import ConfigError
 
-STATES = ("pending", "claimed", "published", "failed", "unknown", "missed", "skipped")
-
-
 @dataclass(frozen=True)
 class PostMeta:
     """What the ledger stores about a post besides its state (for status and history)."""
@@ -101,6 +98,9 @@ class Ledger(Protocol):
     def resolve(self, post_id: str, *, published_url: str | None, remote_id: str | None, skip: bool, now: datetime, who: str) -> PostRecord:
         """A person settles a post: published (with its URL), not published (eligible again), or skipped."""
 
+    def counts(self) -> dict[str, int]:
+        """How many posts are in each state."""
+
     def log(self, post_id: str | None = None) -> list[tuple[datetime, str, str, str | None, str | None]]:
         """The history of one post (or all): (at, post id, state, run id, detail)."""
 
@@ -112,6 +112,18 @@ class Ledger(Protocol):
 
     def last_run(self, command: str | None = None) -> RunRecord | None:
         """The most recent run (of a command)."""
+
+    def feed_item_seen(self, feed: str, item_key: str) -> bool:
+        """Whether a feed item was seen before."""
+
+    def remember_feed_item(self, feed: str, item_key: str, *, event_id: str | None, now: datetime) -> bool:
+        """Record a feed item once; True only for the caller that recorded it first."""
+
+    def feed_state(self, feed: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified remembered for a feed."""
+
+    def set_feed_state(self, feed: str, *, etag: str | None, modified: str | None, now: datetime) -> None:
+        """Remember a feed's validators for the next conditional GET."""
 
     def close(self) -> None:
         """Release the connection."""

@@ -318,20 +318,6 @@ class SQLiteLedger:
                 self._log(db, post_id, "pending", None, f"resolved by {who}: not published", now)
         return self.states([post_id])[post_id]
 
-    def skip(self, meta: PostMeta, *, now: datetime, who: str) -> bool:
-        """Cancel a post that has not gone out (pending, failed or missed); True when it changed."""
-        with self._tx() as db:
-            cur = db.execute(
-                """INSERT INTO posts (id, event, account, platform, language, due, state, error, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, 'skipped', ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET state = 'skipped', error = excluded.error, updated_at = excluded.updated_at
-                   WHERE posts.state IN ('pending', 'failed', 'missed', 'unknown')""",
-                (meta.id, meta.event, meta.account, meta.platform, meta.language, utc(meta.due), f"skipped by {who}", utc(now)),
-            )
-            if cur.rowcount == 1:
-                self._log(db, meta.id, "skipped", None, f"skipped by {who}", now)
-            return cur.rowcount == 1
-
     # ------------------------------------------------------------ runs
 
     def begin_run(self, run: RunRecord) -> None:
