@@ -127,6 +127,13 @@ class Calendar:
                 return e
         raise KeyError(event_id)
 
+    def require(self, event_id: str) -> Event:
+        """The event with this id; a ConfigError with a suggestion if there is none."""
+        try:
+            return self.event(event_id)
+        except KeyError:
+            raise ConfigError(f"no event '{event_id}'{suggest(event_id, [e.id for e in self.events])}; 'campaigner plan' lists them") from None
+
     def grace_for(self, event: Event) -> timedelta:
         """How long after its due time an event's post may still be sent."""
         return event.grace if event.grace is not None else self.campaign.grace

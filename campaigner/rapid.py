@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from campaigner.calendar import RAPID_FILE, Calendar, Event, load_calendar, suggest
+from campaigner.calendar import RAPID_FILE, Calendar, Event, load_calendar
 from campaigner.errors import ConfigError, Problem, display_path, problem_at
 from campaigner.recurrence import Occurrence, local_instant
 from campaigner.render import Post, Renderer
@@ -431,10 +431,7 @@ def _reloaded(calendar_path: Path, event_id: str, changes: list[str] | None = No
 
 def _rapid_event(calendar_path: Path, event_id: str) -> tuple[Calendar, Event]:
     cal = load_calendar(calendar_path)
-    try:
-        event = cal.event(event_id)
-    except KeyError:
-        raise ConfigError(f"no event '{event_id}'{suggest(event_id, [e.id for e in cal.events])}; 'campaigner plan' lists them") from None
+    event = cal.require(event_id)
     if event.file.resolve() != rapid_path(calendar_path).resolve():
         raise ConfigError([problem_at(event.file, event.line, 1, f"event '{event_id}' is in {display_path(event.file)}, which campaigner never rewrites: "
                                       "edit it there (set draft: false, or add approved_by) and let the review of that change be the approval (see 'campaigner diff')")])

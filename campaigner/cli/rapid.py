@@ -256,21 +256,12 @@ def brief(
 
     cal = load(calendar)
     moment = resolve_now(now, cal)
-    event = _event(cal, event_id)
+    event = cal.require(event_id)
     out: dict[str, Any] = {"event": event.id}
     code = _brief(cal, calendar, event, event_posts(cal, event), moment, db, dry_run, as_json, out)
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
     raise typer.Exit(code)
-
-
-def _event(cal: Calendar, event_id: str) -> Event:
-    from campaigner.calendar import suggest
-
-    try:
-        return cal.event(event_id)
-    except KeyError:
-        raise ConfigError(f"no event '{event_id}'{suggest(event_id, [e.id for e in cal.events])}; 'campaigner plan' lists them") from None
 
 
 def approve(
