@@ -160,24 +160,30 @@ def post_id(event_id: str, day: date, account: str, lang: str) -> str:
     return f"{event_id}/{day.isoformat()}/{account}/{lang}"
 
 
+def environment(folder: Path) -> SandboxedEnvironment:
+    """The one Jinja configuration: sandboxed, undefined variables as errors, plain text, our filters."""
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters.update(FILTERS)
+    env.bytecode_cache = _compiled_templates(env)
+    return env
+
+
 class Renderer:
     """Finds, compiles (once) and renders templates for one calendar."""
 
     def __init__(self, calendar: Calendar):
         self.calendar = calendar
         self.folder = calendar.root / "templates"
-        self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(str(self.folder)),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            auto_reload=False,
-            cache_size=-1,
-        )
-        self.env.filters.update(FILTERS)
-        self.env.bytecode_cache = _compiled_templates(self.env)
+        self.env = environment(self.folder)
         self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
         self._campaign = _Namespace(
             name=calendar.campaign.name,

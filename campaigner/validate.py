@@ -11,7 +11,7 @@ import jinja2
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, problem_at
 from campaigner.recurrence import next_or_last
-from campaigner.render import Post, Renderer
+from campaigner.render import Post, Renderer, environment
 
 
 @dataclass
@@ -59,13 +59,7 @@ def validate(calendar: Calendar, now: datetime) -> Report:
 
 def template_syntax(folder: Path) -> list[Problem]:
     """Syntax errors in every template under a folder, without a calendar (for a calendar that fails to load)."""
-    from jinja2.sandbox import SandboxedEnvironment
-
-    from campaigner.render import FILTERS
-
-    env = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(FILTERS)
-    return _compile_all(env, folder) if folder.is_dir() else []
+    return _compile_all(environment(folder), folder) if folder.is_dir() else []
 
 
 def _compile_all(env: jinja2.Environment, folder: Path) -> list[Problem]:
