@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     begin = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="campaigner-bench-") as tmp:
         work = Path(tmp)
+        # campaigner's snapshot cache, private to this run: measured from empty, and never the user's.
+        env["CAMPAIGNER_CACHE_DIR"] = str(work / "snapshot-cache")
         for name, module in SECTIONS.items():
             if args.only and name not in args.only:
                 continue

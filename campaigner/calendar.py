@@ -114,6 +114,8 @@ class Calendar:
     feeds: tuple[Feed, ...] = ()
     journalists: tuple[Journalist, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    # Every file the calendar was built from: calendar.yaml, rapid.yaml, a journalists CSV, media.
+    sources: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def root(self) -> Path:
@@ -829,7 +831,11 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
         raise ConfigError(problems or [problem_at(path, 1, 1, "campaign: is incomplete")])
     if on_problems and warnings:
         on_problems(list(warnings))
-    return Calendar(path, campaign, accounts, tuple(events), feeds, journalists, warnings)
+    sources = [path, *([rapid] if rapid.exists() else [])]
+    if isinstance(doc.get("journalists"), str):
+        sources.append(root / doc["journalists"])
+    sources += dict.fromkeys(m.path for e in events for m in e.media)
+    return Calendar(path, campaign, accounts, tuple(events), feeds, journalists, warnings, tuple(sources))
 
 
 def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: list[Problem]) -> list[Event]:

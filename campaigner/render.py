@@ -181,9 +181,12 @@ class Renderer:
     """Finds, compiles (once) and renders templates for one calendar."""
 
     def __init__(self, calendar: Calendar):
+        from campaigner import cache
+
         self.calendar = calendar
         self.folder = calendar.root / "templates"
-        self.env = environment(self.folder)
+        # Posts already rendered from these very inputs (see cache.py), or None: render everything.
+        self._rendered = cache.rendered(calendar)
         self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
         self._campaign = _Namespace(
             name=calendar.campaign.name,
@@ -192,6 +195,11 @@ class Renderer:
             languages=list(calendar.campaign.languages),
             contact=calendar.campaign.contact,
         )
+
+    @functools.cached_property
+    def env(self) -> SandboxedEnvironment:
+        """The Jinja environment, made on first use: a run served from the cache needs none."""
+        return environment(self.folder)
 
     def candidates(self, kind: str, platform: str, lang: str) -> list[str]:
         """Template names tried in order: the platform's own, then the language's."""
@@ -232,6 +240,11 @@ class Renderer:
     def render(self, occ: Occurrence, account: Account, lang: str) -> Post:
         """Render one post; ConfigError located in the template on an undefined variable or failure."""
         e = occ.event
+        pid = post_id(e.id, occ.date, account.name, lang)
+        kept = self._rendered.get(pid) if self._rendered is not None else None
+        if kept is not None and kept[0] == occ.due.isoformat():
+            _, text, length, limit, parts, fits = kept
+            return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts, fits)
         if (e.template, account.platform, lang) not in self._templates and not any(
                 (self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
             first, second = self.candidates(e.template, account.platform, lang)
@@ -256,7 +269,8 @@ class Renderer:
                 fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
             except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
                 parts = (text,)
-        pid = post_id(e.id, occ.date, account.name, lang)
+        if self._rendered is not None:
+            self._rendered[pid] = (occ.due.isoformat(), text, length, cls.max_length, parts, fits)
         return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:

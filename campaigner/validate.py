@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from campaigner import cache
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, problem_at
 from campaigner.recurrence import next_or_last
@@ -36,7 +37,7 @@ def validate(calendar: Calendar, now: datetime) -> Report:
     """Render every event once (its next occurrence after now, else its last) for every account and language."""
     report = Report(problems=list(calendar.warnings))
     renderer = Renderer(calendar)
-    report.problems += _compile_all(renderer.env, renderer.folder)
+    report.problems += cache.syntax(calendar, lambda: _compile_all(renderer.env, renderer.folder))
     for event in calendar.events:
         occ = next_or_last(event, calendar.campaign.tz, now)
         for name in event.accounts:

@@ -58,6 +58,8 @@ def clean_env(monkeypatch, tmp_path):
     for key in list(os.environ):
         if key.startswith("CAMPAIGNER_") or key.startswith("FAKE_"):
             monkeypatch.delenv(key)
+    # Each test starts with an empty snapshot cache of its own, never the developer's ~/.cache.
+    monkeypatch.setenv("CAMPAIGNER_CACHE_DIR", str(tmp_path / ".campaigner-cache"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from tests.childenv import child_env
 
 _PROBE = textwrap.dedent("""
     import json, sys
@@ -27,7 +28,7 @@ _PROBE = textwrap.dedent("""
 def imported_modules(args: list[str], calendar: Path, cwd: Path) -> tuple[int, list[str], str]:
     """(exit code, every module imported, stderr) of `campaigner ARGS` on a calendar, no CAMPAIGNER_* from outside."""
     out = cwd / "modules.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    env = child_env()
     env["CAMPAIGNER_CALENDAR"] = str(calendar)
     proc = subprocess.run([sys.executable, "-c", _PROBE, str(out), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
     seen = json.loads(out.read_text())

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -147,7 +149,9 @@ def test_no_secret_appears_in_any_output_log_or_ledger(shipped, creds, caplog, t
     assert any("c…3" in o for o in outputs)  # masked access token shown by 'accounts'
     ledger_files = list((shipped.parent / ".campaigner").glob("state.db*"))
     assert ledger_files
-    haystacks = outputs + [caplog.text] + [f.read_bytes().decode("utf-8", "replace") for f in ledger_files]
+    snapshots = list(Path(os.environ["CAMPAIGNER_CACHE_DIR"]).glob("*.pickle"))
+    assert snapshots
+    haystacks = outputs + [caplog.text] + [f.read_bytes().decode("utf-8", "replace") for f in ledger_files + snapshots]
     for name, secret in CANARIES.items():
         for text in haystacks:
             assert secret not in text, f"{name} leaked"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 
 from campaigner.cli import app
 from tests.probe import imported_modules
+from tests.childenv import child_env
 
 NOW = "2026-07-25T00:00"  # local Phnom Penh time: the window runs to 2026-08-24
 KM_CCM = "ថ្ងៃនេះជាខួបលើកទី១៦ នៃអនុសញ្ញាហាមឃាត់គ្រាប់បែកចង្កោម (ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០)។\n#MinefreeCambodia"
@@ -203,16 +203,12 @@ def test_empty_window_says_so(good):
 # ---------------------------------------------------------------- real processes
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNER_")}
-
-
 def test_installed_console_script_prints_json(good, tmp_path):
     exe = shutil.which("campaigner") or shutil.which("campaigner", path=str(Path(sys.executable).parent))
     if not exe:
         pytest.skip("the campaigner console script is not installed")
     proc = subprocess.run([exe, "plan", "--json", "--calendar", str(good), "--now", NOW],
-                          capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, env=clean_env(), timeout=60)
+                          capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, env=child_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
     posts = json.loads(proc.stdout)
     assert len(posts) == 6 and posts[-1]["text"] == KM_CCM

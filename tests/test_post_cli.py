@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 from campaigner.cli import app
 from tests.conftest import ROOT
 from tests.fake_platform import sends
+from tests.childenv import child_env
 
 runner = CliRunner()
 MORNING = "2026-12-03T09:05:00+07:00"
@@ -130,7 +130,7 @@ def test_cron_prints_absolute_paths(cal):
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    env = child_env()
     env.update(
         CAMPAIGNER_PLUGINS="tests.fake_platform", PYTHONPATH=str(ROOT), FAKE_SENT=str(tmp_path / "sent.jsonl"),
         FAKE_SCRIPT=str(tmp_path / "script.json"), CAMPAIGNER_ALPHA_TOKEN="alpha-secret-token",

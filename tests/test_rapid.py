@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -16,6 +15,7 @@ from campaigner import rapid
 from campaigner.calendar import load_calendar
 from tests.conftest import ROOT
 from tests.fake_platform import sends
+from tests.childenv import child_env
 
 runner = CliRunner()
 NOW = "2026-11-30T14:05:33"  # local campaign time (Asia/Phnom_Penh)
@@ -347,7 +347,7 @@ def test_append_entry_refuses_what_it_cannot_extend_safely():
 
 
 def test_concurrent_writers_all_land(cal, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    env = child_env()
     env.update(CAMPAIGNER_PLUGINS="tests.fake_platform", PYTHONPATH=str(ROOT))
     procs = [subprocess.Popen([sys.executable, "-m", "campaigner", "condemn", "--report", f"https://example.org/r{i}", "--source", "ICRC",
                                "--draft", "--calendar", str(cal), "--now", NOW], env=env, cwd=tmp_path,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from campaigner.cli import app
+
+from tests.childenv import child_env
 
 NOW = "2026-07-01T00:00"
 
@@ -144,19 +145,15 @@ def console_script() -> list[str]:
     return [found]
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNER_")}
-
-
 def test_installed_console_script_validates(fixture_calendar, tmp_path):
     good = fixture_calendar("good")
     ok = subprocess.run([*console_script(), "validate", "--calendar", str(good), "--now", NOW],
-                        capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
+                        capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout == f"{good}: OK (4 events, 2 accounts, 12 posts rendered)\n"
     broken = fixture_calendar("broken-three")
     bad = subprocess.run([*console_script(), "validate", "--calendar", str(broken), "--now", NOW],
-                         capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
+                         capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=60)
     assert bad.returncode == 2
     assert len(bad.stderr.splitlines()) == 3 and "Traceback" not in bad.stderr
 
@@ -164,7 +161,7 @@ def test_installed_console_script_validates(fixture_calendar, tmp_path):
 def test_python_dash_m_runs_the_same_app(fixture_calendar, tmp_path):
     good = fixture_calendar("good")
     proc = subprocess.run([sys.executable, "-m", "campaigner", "validate", "--calendar", str(good), "--now", NOW],
-                          capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=60)
+                          capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith(": OK (4 events, 2 accounts, 12 posts rendered)\n")
 

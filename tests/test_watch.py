@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from campaigner.cli import app
 from campaigner.watch import Matcher, strip_html
 from tests.conftest import ROOT
 from tests.fake_platform import sends
+from tests.childenv import child_env
 
 runner = CliRunner()
 
@@ -279,7 +279,7 @@ def test_an_item_already_condemned_by_hand_is_not_drafted(cal):
 
 
 def test_overlapping_watch_runs_draft_each_item_once(cal, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    env = child_env()
     env.update(CAMPAIGNER_PLUGINS="tests.fake_platform", PYTHONPATH=str(ROOT))
     procs = [subprocess.Popen([sys.executable, "-m", "campaigner", "watch", "--calendar", str(cal), "--now", "2026-11-30T14:00"],
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
@@ -311,6 +311,5 @@ def test_plan_and_validate_do_not_import_feedparser(fixture_calendar):
             f"v = CliRunner().invoke(app, ['validate', '--calendar', {str(path)!r}]); "
             "print(r.exit_code, v.exit_code, 'feedparser' in sys.modules, 'smtplib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={**{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNER_")}, "PYTHONPATH": str(ROOT),
-                              "CAMPAIGNER_PLUGINS": "tests.fake_platform"})
+                         env=child_env(PYTHONPATH=str(ROOT), CAMPAIGNER_PLUGINS="tests.fake_platform"))
     assert out.stdout.split() == ["0", "0", "False", "False"], out.stderr

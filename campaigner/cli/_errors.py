@@ -38,6 +38,8 @@ class Group(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
+        from campaigner import cache
+
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
@@ -62,3 +64,5 @@ class Group(TyperGroup):
                 traceback.print_exc()
             print_error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
             raise typer.Exit(EXIT_INTERNAL) from None
+        finally:
+            cache.flush()  # what this run loaded and rendered, for the next run

@@ -23,13 +23,13 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say what happ
 
 
 def load(path: Path) -> Calendar:
-    """Load the calendar, printing its warnings to stderr."""
-    from campaigner.calendar import load_calendar
+    """Load the calendar (from its snapshot when no input changed), printing its warnings to stderr."""
+    from campaigner import cache
     from campaigner.cli._errors import print_error_lines
     from campaigner.runtime import load_plugins
 
     load_plugins()
-    return load_calendar(path, on_problems=lambda ws: print_error_lines([str(w) for w in ws]))
+    return cache.load(path, on_problems=lambda ws: print_error_lines([str(w) for w in ws]))
 
 
 def resolve_now(value: str | None, calendar: Calendar | None = None) -> datetime:

@@ -1,0 +1,288 @@
+"""Reuse a loaded and rendered calendar while none of its inputs has changed.
+
+cron starts `campaigner post` every few minutes and volunteers run `plan` many times a day, each
+time on the same calendar. Loading it (YAML, checks) and rendering its posts (Jinja, CLDR dates,
+X's length rules) is nearly all of their time, and its result depends only on:
+
+- the campaigner code and the versions of the libraries that render (the *code* part of the key);
+- CAMPAIGNER_PLUGINS and the files of the plugins it names (they may change length rules);
+- the bytes of calendar.yaml and rapid.yaml (or rapid.yaml's absence);
+- the name and bytes of every file under templates/ (a new file can override a template);
+- the other files the calendar was built from (media, a journalists CSV): their size and mtime,
+  since hashing every photo on every cron run would cost more than it saves.
+
+So one snapshot per calendar path keeps the loaded `Calendar`, each post rendered so far (by post
+id) and the template syntax check, under a key made of all of the above. A snapshot whose key or
+file signatures differ is ignored and replaced: there is no invalidation to forget. A post whose
+due instant differs from the one it was rendered for (new time-zone rules) is rendered again.
+
+Snapshots are pickles, so the folder must be as private as Jinja's own bytecode cache (which
+holds marshalled code): a folder that is not ours or that others can write is not used at all.
+Anything wrong with the cache (unreadable, corrupt, full disk) means it is skipped, never an
+error. `CAMPAIGNER_CACHE=off` turns it off; `CAMPAIGNER_CACHE_DIR` moves it (default:
+$XDG_CACHE_HOME/campaigner or ~/.cache/campaigner).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from campaigner.errors import Problem
+
+if TYPE_CHECKING:
+    from campaigner.calendar import Calendar
+
+FORMAT = 1
+# Snapshots of calendars nobody has loaded for this long are removed when another is written.
+STALE_AFTER_S = 30 * 86400
+
+# A rendered post: (due ISO instant it was rendered for, text, length, limit, parts, fits)
+Rendered = tuple[str, str, int, int, tuple[str, ...], bool]
+
+
+@dataclass
+class Snapshot:
+    """What loading and rendering one calendar produced, and the key it is valid for."""
+
+    key: str
+    signatures: dict[str, tuple[int, int] | None]
+    calendar: Calendar
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+    syntax: list[Problem] | None = None
+    format: int = FORMAT
+
+    def __post_init__(self) -> None:
+        self.saved = (len(self.rendered), self.syntax is not None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("saved", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    @property
+    def changed(self) -> bool:
+        """Whether this run added something worth writing back."""
+        return self.saved != (len(self.rendered), self.syntax is not None)
+
+
+_open: dict[int, tuple[Path, Snapshot]] = {}  # by id() of the Calendar this process loaded
+
+
+def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None) -> Calendar:
+    """The calendar at path, from its snapshot when every input is unchanged, else loaded afresh."""
+    from campaigner.calendar import load_calendar
+
+    folder = directory()
+    key = _key(path) if folder else None
+    if folder is None or key is None:
+        return load_calendar(path, on_problems=on_problems)
+    file = folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".pickle")
+    snap = _read(file)
+    if snap is None or snap.key != key or any(_signature(Path(p)) != s for p, s in snap.signatures.items()):
+        cal = load_calendar(path, on_problems=on_problems)
+        content = {path, path.parent / "rapid.yaml"}
+        snap = Snapshot(key, {str(p): _signature(p) for p in cal.sources if p not in content}, cal)
+        snap.saved = (-1, False)  # new: write it even if nothing gets rendered
+    else:
+        _mark_used(file)
+        if on_problems and snap.calendar.warnings:
+            on_problems(list(snap.calendar.warnings))
+    _open[id(snap.calendar)] = (file, snap)
+    return snap.calendar
+
+
+def rendered(calendar: Calendar) -> dict[str, Rendered] | None:
+    """The rendered posts kept for this calendar (to read and add to), or None without a snapshot."""
+    entry = _open.get(id(calendar))
+    return entry[1].rendered if entry else None
+
+
+def syntax(calendar: Calendar, check: Callable[[], list[Problem]]) -> list[Problem]:
+    """The template syntax problems: kept with the snapshot, since they depend only on its key."""
+    entry = _open.get(id(calendar))
+    if entry is None:
+        return check()
+    snap = entry[1]
+    if snap.syntax is None:
+        snap.syntax = check()
+    return list(snap.syntax)
+
+
+def flush() -> None:
+    """Write back the snapshots this process added to, then forget them all."""
+    entries = list(_open.values())
+    _open.clear()
+    for file, snap in entries:
+        if snap.changed:
+            _write(file, snap)
+
+
+def directory() -> Path | None:
+    """The private cache folder, created if need be; None when off or not safe to use."""
+    setting = os.environ.get("CAMPAIGNER_CACHE", "").strip().lower()
+    if setting in ("off", "0", "no", "false"):
+        return None
+    configured = os.environ.get("CAMPAIGNER_CACHE_DIR")
+    if configured:
+        folder = Path(configured)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base) / "campaigner"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return None
+    return folder
+
+
+# ---------------------------------------------------------------- keys
+
+
+_CODE_KEY: str | None = None
+
+
+def _code_key() -> str:
+    """campaigner's own files, Python, and the libraries whose output a snapshot holds."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        from importlib.util import find_spec
+
+        parts: list[Any] = [FORMAT, sys.version, sys.implementation.cache_tag]
+        package = Path(__file__).parent
+        for root, dirs, files in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    info = os.stat(os.path.join(root, name))
+                    parts.append((os.path.relpath(os.path.join(root, name), package), info.st_size, info.st_mtime_ns))
+        for module in ("jinja2", "yaml", "babel", "regex", "markupsafe"):
+            spec = sys.modules[module].__spec__ if module in sys.modules else find_spec(module)
+            origin = spec.origin if spec else None
+            parts.append((module, _signature(Path(origin)) if origin else None))
+        _CODE_KEY = repr(parts)
+    plugins = []
+    for name in filter(None, (n.strip() for n in os.environ.get("CAMPAIGNER_PLUGINS", "").split(","))):
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None)
+        plugins.append((name, _signature(Path(origin)) if origin else None))
+    return _CODE_KEY + repr(plugins)
+
+
+def _key(path: Path) -> str | None:
+    """The digest of everything but the stat-checked sources; None when the calendar cannot be read
+    (loading it the normal way then reports why)."""
+    digest = hashlib.sha256(_code_key().encode())
+    try:
+        digest.update(path.read_bytes())
+    except OSError:
+        return None
+    for extra in (path.parent / "rapid.yaml",):
+        try:
+            content = extra.read_bytes()
+        except FileNotFoundError:
+            content = None
+        except OSError:
+            return None
+        digest.update(b"\0absent" if content is None else b"\0%d\0" % len(content) + content)
+    templates = path.parent / "templates"
+    for root, dirs, files in os.walk(templates):
+        dirs.sort()
+        for name in sorted(files):
+            file = os.path.join(root, name)
+            try:
+                with open(file, "rb") as fh:
+                    content = fh.read()
+            except OSError:
+                return None
+            digest.update(b"\0%s\0%d\0" % (os.path.relpath(file, templates).encode(), len(content)) + content)
+    return digest.hexdigest()
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns)
+
+
+# ---------------------------------------------------------------- files
+
+
+def _read(file: Path) -> Snapshot | None:
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            snap = pickle.load(fh)
+    except Exception:  # a torn, foreign or outdated snapshot is simply not used
+        return None
+    return snap if isinstance(snap, Snapshot) and getattr(snap, "format", None) == FORMAT else None
+
+
+def _mark_used(file: Path) -> None:
+    """Keep a snapshot that is read every run but rarely rewritten from looking stale (noatime)."""
+    try:
+        if file.stat().st_mtime < time.time() - 86400:
+            os.utime(file)
+    except OSError:
+        pass
+
+
+def _write(file: Path, snap: Snapshot) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".pickle")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+    except Exception:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return
+    _remove_stale(file.parent, keep=file)
+
+
+def _remove_stale(folder: Path, keep: Path) -> None:
+    """Snapshots of calendars not loaded for a month, and temporary files a killed run left."""
+    cutoff = time.time() - STALE_AFTER_S
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name.endswith(".pickle") and entry.path != str(keep):
+                info = entry.stat(follow_symlinks=False)
+                if info.st_mtime < cutoff or (entry.name.startswith(".tmp-") and info.st_mtime < time.time() - 3600):
+                    os.unlink(entry.path)
+        except OSError:
+            continue

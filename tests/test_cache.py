@@ -1,0 +1,176 @@
+"""The snapshot cache: a second run reuses the loaded calendar and rendered posts, and any change
+to an input (calendar, rapid.yaml, templates, media, plugins) is seen at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaigner import cache, render
+from campaigner.cli import app
+
+NOW = "2026-07-01T08:00"
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def snapshots() -> list[Path]:
+    return sorted(Path(os.environ["CAMPAIGNER_CACHE_DIR"]).glob("*.pickle"))
+
+
+@pytest.fixture
+def good(fixture_calendar) -> Path:
+    return fixture_calendar("good")
+
+
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """Fail the test if anything loads YAML or builds a Jinja environment."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered or loaded although nothing changed")
+
+    def arm():
+        monkeypatch.setattr(render, "environment", refuse)
+        monkeypatch.setattr("campaigner.calendar.load_calendar", refuse)
+    return arm
+
+
+@pytest.mark.parametrize("command", [["plan", "--days", "365"], ["plan", "--days", "365", "--json"], ["plan", "--full"], ["validate"]])
+def test_second_run_prints_the_same_without_loading_or_rendering(shipped, command, no_rendering):
+    args = [*command, "--calendar", str(shipped), "--now", NOW]
+    cold = run(*args)
+    assert cold.exit_code == 0, cold.stderr
+    assert len(snapshots()) == 1
+    no_rendering()
+    warm = run(*args)
+    assert (warm.exit_code, warm.stdout, warm.stderr) == (cold.exit_code, cold.stdout, cold.stderr)
+
+
+def test_snapshot_grows_with_new_posts_and_is_rewritten_only_then(good):
+    run("plan", "--calendar", str(good), "--now", NOW)
+    (file,) = snapshots()
+    first = file.stat().st_mtime_ns
+    run("plan", "--calendar", str(good), "--now", NOW)
+    assert file.stat().st_mtime_ns == first  # nothing new: not written again
+    run("plan", "--calendar", str(good), "--now", NOW, "--days", "365")
+    assert file.stat().st_mtime_ns != first
+    with file.open("rb") as fh:
+        assert len(pickle.load(fh).rendered) > 12
+
+
+def plan(cal: Path) -> list[dict]:
+    result = run("plan", "--calendar", str(cal), "--now", NOW, "--days", "60", "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def texts(cal: Path) -> set[str]:
+    return {p["text"] for p in plan(cal)}
+
+
+def test_an_edited_template_is_rendered_again(good):
+    before = texts(good)
+    (good.parent / "templates/story/en.j2").write_text("Edited: {{ vars.title }}\n", encoding="utf-8")
+    after = texts(good)
+    assert "Edited: Deminers at work" in after and "Edited: Deminers at work" not in before
+
+
+def test_a_new_platform_template_overrides_the_language_one_at_once(good):
+    plan(good)
+    (good.parent / "templates/anniversary/x.en.j2").write_text("Only on X: {{ vars.treaty }}\n", encoding="utf-8")
+    assert "Only on X: Convention on Cluster Munitions" in texts(good)
+
+
+def test_an_edited_calendar_and_a_new_rapid_yaml_are_seen(good):
+    plan(good)
+    good.write_text(good.read_text(encoding="utf-8").replace("title: Deminers at work", "title: Women deminers at work"), encoding="utf-8")
+    assert any("Women deminers at work" in t for t in texts(good))
+    (good.parent / "rapid.yaml").write_text(
+        "events:\n  - id: praise-test\n    kind: story\n    date: 2026-07-02\n    accounts: [ccbl_x]\n    vars: {title: Welcome, Testland}\n",
+        encoding="utf-8")
+    assert "praise-test" in {p["event"] for p in plan(good)}
+
+
+def test_a_deleted_media_file_fails_validation_on_the_next_run(good):
+    assert run("validate", "--calendar", str(good), "--now", NOW).exit_code == 0
+    (good.parent / "media/pixel.png").unlink()
+    result = run("validate", "--calendar", str(good), "--now", NOW)
+    assert result.exit_code == 2
+    assert "media file 'media/pixel.png' not found" in result.stderr
+
+
+def test_warnings_are_printed_on_every_run(good):
+    good.write_text(good.read_text(encoding="utf-8").replace(', alt: "A deminer kneels in a marked lane"', ""), encoding="utf-8")
+    cold = run("validate", "--calendar", str(good), "--now", NOW)
+    warm = run("validate", "--calendar", str(good), "--now", NOW)
+    assert "has no alt text" in cold.stderr
+    assert (warm.exit_code, warm.stdout, warm.stderr) == (cold.exit_code, cold.stdout, cold.stderr)
+
+
+def test_errors_are_never_cached(fixture_calendar):
+    cal = fixture_calendar("broken-templates")
+    first = run("validate", "--calendar", str(cal), "--now", NOW)
+    second = run("validate", "--calendar", str(cal), "--now", NOW)
+    assert first.exit_code == second.exit_code == 2
+    assert first.stderr == second.stderr
+
+
+def test_a_corrupt_or_foreign_snapshot_is_ignored_and_replaced(good):
+    expected = plan(good)
+    (file,) = snapshots()
+    file.write_bytes(b"not a pickle")
+    assert plan(good) == expected
+    with file.open("rb") as fh:
+        assert isinstance(pickle.load(fh), cache.Snapshot)
+
+
+def test_a_snapshot_for_other_code_is_ignored(good, monkeypatch):
+    expected = plan(good)
+    (file,) = snapshots()
+    monkeypatch.setattr(cache, "_CODE_KEY", "another campaigner version")
+    assert plan(good) == expected  # re-rendered and correct, whatever the old snapshot held
+    with file.open("rb") as fh:
+        assert pickle.load(fh).key == cache._key(good)
+
+
+def test_a_post_due_at_another_instant_is_rendered_again(good):
+    plan(good)
+    (file,) = snapshots()
+    with file.open("rb") as fh:
+        snap = pickle.load(fh)
+    pid, kept = next(iter(snap.rendered.items()))
+    snap.rendered[pid] = ("1999-01-01T00:00:00+07:00", "stale text", *kept[2:])
+    with file.open("wb") as fh:
+        pickle.dump(snap, fh)
+    assert "stale text" not in texts(good)
+
+
+def test_off_and_unsafe_folders_write_nothing(good, tmp_path, monkeypatch):
+    expected = plan(good)
+    monkeypatch.setenv("CAMPAIGNER_CACHE_DIR", str(tmp_path / "off"))
+    monkeypatch.setenv("CAMPAIGNER_CACHE", "off")
+    assert plan(good) == expected
+    assert not (tmp_path / "off").exists()
+    monkeypatch.delenv("CAMPAIGNER_CACHE")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("CAMPAIGNER_CACHE_DIR", str(shared))
+    assert plan(good) == expected
+    assert list(shared.iterdir()) == []
+
+
+def test_a_snapshot_others_can_write_is_not_read(good):
+    plan(good)
+    (file,) = snapshots()
+    file.chmod(0o666)
+    assert cache._read(file) is None
