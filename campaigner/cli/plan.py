@@ -126,75 +126,70 @@ def rate_warnings(posts: list[Post]) -> list[str]:
 
 
 def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    from campaigner.cli._table import Out, table
 
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 160)  # cron logs and pipes have no width to respect
+    out = Out()
     rows = []
     for p in posts:
-        length = Text(f"{p.length}/{p.limit}" + (f" ({len(p.parts)} parts)" if len(p.parts) > 1 else ""), style="red bold" if not p.fits else "")
+        length = f"{p.length}/{p.limit}" + (f" ({len(p.parts)} parts)" if len(p.parts) > 1 else "")
         state = "draft" if p.draft and states[p.id] == "skipped" else states[p.id]
         rows.append((p, length, state))
-    console.print(Text(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", style="bold"))
-    if console.width < 120:
+    out.line(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", "bold")
+    if out.width < 120:
         # Narrow terminals: two lines per post; a squeezed table would drop whole columns.
         for p, length, state in rows:
-            console.print(Text.assemble(f"{p.due.strftime('%a %d %b %H:%M')}  {p.account}/{p.language}  {p.kind}  {p.event.id}  ", length, f"  {state}"))
-            console.print(Text("    " + text_start(p.text, max(console.width // 2 - 4, 20))))
-    else:
-        table = Table()
-        for col in ("When", "Account", "Lang", "Kind", "Event", "Length", "Status"):
-            table.add_column(col, no_wrap=True, justify="right" if col == "Length" else "left")
-        # Only Text may shrink: rich shrinks every no_wrap column alike and cut "09:00" and "/280".
-        table.add_column("Text")
-        for p, length, state in rows:
-            table.add_row(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, Text(text_start(p.text), no_wrap=True, overflow="ellipsis"))
-        if rows:
-            console.print(table)
+            shown = out.style(length, *(("red", "bold") if not p.fits else ()))
+            out.line(f"{p.due.strftime('%a %d %b %H:%M')}  {p.account}/{p.language}  {p.kind}  {p.event.id}  {shown}  {state}")
+            out.line("    " + text_start(p.text, max(out.width // 2 - 4, 20)))
+    elif rows:
+        # Only Text may shrink: the others are short, and "09:00" or "/280" cut would mislead.
+        table(out, ("When", "Account", "Lang", "Kind", "Event", "Length", "Status", "Text"),
+              [(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, text_start(p.text))
+               for p, length, state in rows],
+              right=(5,), styles={(n, 5): ("red", "bold") for n, (p, _, _) in enumerate(rows) if not p.fits})
     if not rows:
-        console.print(f"No posts between {start} and {end}.")
+        out.line(f"No posts between {start} and {end}.")
     if full:
+        # Each text exactly as it will be posted: a terminal wraps it, a file or pipe gets it verbatim.
         for p in posts:
-            console.print(Text(f"\n== {p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}", style="bold"))
+            out.line()
+            out.line(f"== {p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}", "bold")
             for i, part in enumerate(p.parts, 1):
                 if len(p.parts) > 1:
-                    console.print(f"[dim]part {i}/{len(p.parts)}[/dim]")
-                console.print(Text(part))
+                    out.line(f"part {i}/{len(p.parts)}", "dim")
+                out.line(part)
             for m in p.media:
-                console.print(Text(f"[image] {m.written}: {m.alt or '(no alt text)'}", style="dim"))
-    _print_totals(console, cal, posts)
+                out.line(f"[image] {m.written}: {m.alt or '(no alt text)'}", "dim")
+    _print_totals(out, cal, posts)
 
 
-def text_start(text: str, clusters: int = 60) -> str:
-    """The first line, cut at a grapheme boundary (never inside a Khmer cluster)."""
-    import regex
+def text_start(text: str, limit: int = 60) -> str:
+    """The first line, cut after `limit` user-perceived characters (never inside a Khmer cluster)."""
+    from campaigner.cli._table import clusters
 
     first = text.splitlines()[0] if text else ""
-    parts = regex.findall(r"\X", first)
-    return first if len(parts) <= clusters else "".join(parts[:clusters]) + "…"
+    if len(first) <= limit:
+        return first
+    parts = clusters(first)
+    return first if len(parts) <= limit else "".join(parts[:limit]) + "…"
 
 
-def _print_totals(console, cal: Calendar, posts: list[Post]) -> None:
-    from rich.text import Text
-
+def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:
     per_account: dict[str, int] = {}
     per_goal: dict[str, int] = {}
     for p in posts:
         per_account[p.account] = per_account.get(p.account, 0) + 1
         per_goal[p.event.goal or "(no goal)"] = per_goal.get(p.event.goal or "(no goal)", 0) + 1
     if posts:
-        console.print("Posts per account: " + ", ".join(f"{k} {v}" for k, v in sorted(per_account.items())))
-        console.print("Posts per goal: " + ", ".join(f"{k} {v}" for k, v in sorted(per_goal.items())))
+        out.line("Posts per account: " + ", ".join(f"{k} {v}" for k, v in sorted(per_account.items())))
+        out.line("Posts per goal: " + ", ".join(f"{k} {v}" for k, v in sorted(per_goal.items())))
     for account, (n, cost) in sorted(x_cost(cal, posts).items()):
-        console.print(f"X requests for {account}: {n}, estimated cost ${cost:.2f} (prices from the calendar's pricing:, else X's 2026 list prices)")
+        out.line(f"X requests for {account}: {n}, estimated cost ${cost:.2f} (prices from the calendar's pricing:, else X's 2026 list prices)")
     drafts = sum(1 for p in posts if p.draft)
     if drafts:
-        console.print(f"{drafts} draft post(s) are shown but will not be published until approved.")
-    over = [p for p in posts if not p.fits]
-    for p in over:
-        console.print(Text(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", style="red"))
+        out.line(f"{drafts} draft post(s) are shown but will not be published until approved.")
+    for p in posts:
+        if not p.fits:
+            out.line(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", "red")
     for w in rate_warnings(posts):
-        console.print(Text(f"warning: {w}", style="yellow"))
+        out.line(f"warning: {w}", "yellow")
