@@ -263,7 +263,7 @@ class SQLiteLedger:
         """Grace passed with the post never sent; True when this call recorded it."""
         with self._tx() as db:
             cur = db.execute(
-                f"""INSERT INTO posts (id, event, account, platform, language, due, state, run_id, error, updated_at)
+                """INSERT INTO posts (id, event, account, platform, language, due, state, run_id, error, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, 'missed', ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET state = 'missed', run_id = excluded.run_id,
                         error = excluded.error, updated_at = excluded.updated_at
