@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,19 +49,17 @@ STALE_AFTER_S = 30 * 86400
 Rendered = tuple[str, str, int, int, tuple[str, ...], bool]
 
 
-@dataclass
 class Snapshot:
     """What loading and rendering one calendar produced, and the key it is valid for."""
 
-    key: str
-    signatures: dict[str, tuple[int, int] | None]
-    calendar: Calendar
-    rendered: dict[str, Rendered] = field(default_factory=dict)
-    syntax: list[Problem] | None = None
-    format: int = FORMAT
-
-    def __post_init__(self) -> None:
-        self.saved = (len(self.rendered), self.syntax is not None)
+    def __init__(self, key: str, signatures: dict[str, tuple[int, int] | None], calendar: Calendar):
+        self.format = FORMAT  # stored in the pickle: a snapshot of another layout is not read
+        self.key = key
+        self.signatures = signatures  # the stat-checked sources: path -> (size, mtime_ns) or None
+        self.calendar = calendar
+        self.rendered: dict[str, Rendered] = {}  # post id -> what rendering it gave
+        self.syntax: list[Problem] | None = None  # the template syntax check, once run
+        self.saved = (-1, False)  # new: written even if nothing gets rendered
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -71,7 +68,7 @@ class Snapshot:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__post_init__()
+        self.saved = (len(self.rendered), self.syntax is not None)
 
     @property
     def changed(self) -> bool:
@@ -96,7 +93,6 @@ def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None)
         cal = load_calendar(path, on_problems=on_problems)
         content = {path, path.parent / "rapid.yaml"}
         snap = Snapshot(key, {str(p): _signature(p) for p in cal.sources if p not in content}, cal)
-        snap.saved = (-1, False)  # new: write it even if nothing gets rendered
     else:
         _mark_used(file)
         if on_problems and snap.calendar.warnings:
@@ -241,7 +237,7 @@ def _read(file: Path) -> Snapshot | None:
             snap = pickle.load(fh)
     except Exception:  # a torn, foreign or outdated snapshot is simply not used
         return None
-    return snap if isinstance(snap, Snapshot) and getattr(snap, "format", None) == FORMAT else None
+    return snap if isinstance(snap, Snapshot) and snap.__dict__.get("format") == FORMAT else None
 
 
 def _mark_used(file: Path) -> None:

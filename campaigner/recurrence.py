@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import calendar as _cal
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
+from typing import Iterator, NamedTuple
 from zoneinfo import ZoneInfo
 
 from campaigner.calendar import Event
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """One dated instance of an event: its local date and the aware instant it is due."""
 
     event: Event

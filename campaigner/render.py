@@ -6,10 +6,9 @@ import functools
 import hashlib
 import re
 import traceback
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -117,8 +116,7 @@ FILTERS = {"digits": digits, "longdate": longdate, "ordinal": ordinal, "number":
 # ---------------------------------------------------------------- posts
 
 
-@dataclass(frozen=True)
-class Post:
+class Post(NamedTuple):
     """One rendered post: an (occurrence, account, language) with its text and measured length."""
 
     id: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Mapping
 
@@ -14,14 +13,14 @@ BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_MAX = timedelta(hours=1)
 
 
-@dataclass
 class Decision:
     """What one run should do with the posts it looked at."""
 
-    send: list[Post] = field(default_factory=list)
-    missed: list[Post] = field(default_factory=list)
-    waiting: list[tuple[Post, PostRecord]] = field(default_factory=list)
-    drafts: list[Post] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.send: list[Post] = []
+        self.missed: list[Post] = []
+        self.waiting: list[tuple[Post, PostRecord]] = []
+        self.drafts: list[Post] = []
 
 
 def status(post: Post, record: PostRecord | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +14,12 @@ from campaigner.recurrence import next_or_last
 from campaigner.render import Post, Renderer, environment
 
 
-@dataclass
 class Report:
     """What validation found, and what it rendered."""
 
-    problems: list[Problem] = field(default_factory=list)
-    posts: list[Post] = field(default_factory=list)
+    def __init__(self, problems: list[Problem] | None = None, posts: list[Post] | None = None):
+        self.problems = problems or []
+        self.posts = posts or []
 
     @property
     def errors(self) -> list[Problem]:

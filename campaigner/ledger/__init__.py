@@ -7,15 +7,13 @@ several hosts can implement the same interface.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, NamedTuple, Protocol
 
 from campaigner.errors import ConfigError
 
-@dataclass(frozen=True)
-class PostMeta:
+class PostMeta(NamedTuple):
     """What the ledger stores about a post besides its state (for status and history)."""
 
     id: str
@@ -26,8 +24,7 @@ class PostMeta:
     due: datetime
 
 
-@dataclass(frozen=True)
-class PostRecord:
+class PostRecord(NamedTuple):
     """One post's row in the ledger."""
 
     id: str
@@ -54,8 +51,7 @@ class PostRecord:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """One `campaigner post` (or watch) run."""
 
     id: str
