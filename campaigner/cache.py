@@ -163,13 +163,13 @@ def _code_key() -> str:
         from importlib.util import find_spec
 
         parts: list[Any] = [FORMAT, sys.version, sys.implementation.cache_tag]
-        package = Path(__file__).parent
+        package = os.path.dirname(__file__)
         for root, dirs, files in os.walk(package):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             for name in sorted(files):
                 if name.endswith(".py"):
-                    info = os.stat(os.path.join(root, name))
-                    parts.append((os.path.relpath(os.path.join(root, name), package), info.st_size, info.st_mtime_ns))
+                    info = os.stat(f"{root}/{name}")
+                    parts.append((root[len(package):], name, info.st_size, info.st_mtime_ns))
         for module in ("jinja2", "yaml", "babel", "regex", "markupsafe"):
             spec = sys.modules[module].__spec__ if module in sys.modules else find_spec(module)
             origin = spec.origin if spec else None

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,8 +26,7 @@ _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 # ---------------------------------------------------------------- the model
 
 
-@dataclass(frozen=True)
-class Media:
+class Media(NamedTuple):
     """An image attached to an event; `path` is resolved against the calendar's folder."""
 
     path: Path
@@ -35,8 +34,7 @@ class Media:
     written: str  # the path as written in the calendar, for messages
 
 
-@dataclass(frozen=True)
-class Feed:
+class Feed(NamedTuple):
     """A monitor's RSS or Atom feed to watch for reports of new use."""
 
     name: str
@@ -44,8 +42,7 @@ class Feed:
     keywords: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Journalist:
+class Journalist(NamedTuple):
     """A journalist to brief by email, in their languages."""
 
     name: str
