@@ -142,3 +142,31 @@ def test_readonly_open_of_a_missing_ledger_creates_nothing(tmp_path):
 def test_unsupported_url_is_a_config_error():
     with pytest.raises(ConfigError, match="only sqlite:///PATH"):
         open_ledger("postgresql://db/campaigner")
+
+
+def test_a_claim_commits_to_disk_and_a_result_waits_for_the_next_claim(tmp_path):
+    """At-most-once rests on the claim: it is committed with synchronous=FULL (fsync) before any
+    network call. Results commit with NORMAL and reach the disk with the next FULL commit."""
+    led = SQLiteLedger(tmp_path / "state.db")
+    seen: list[str] = []
+    led.conn.set_trace_callback(seen.append)
+
+    def sync_level_at_commits() -> list[int]:
+        levels, level = [], None
+        for statement in seen:
+            if statement.startswith("PRAGMA synchronous"):
+                level = statement.split("=")[1].strip()
+            elif statement == "COMMIT":
+                levels.append(level)
+        seen.clear()
+        return levels
+
+    assert led.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, set explicitly at open
+    seen.clear()
+    assert claim(led)
+    assert sync_level_at_commits() == [None]  # the connection's FULL
+    led.record_published(META.id, run_id="r1", remote_id="1", url="u", text="t", text_hash="h", now=NOW)
+    assert sync_level_at_commits() == ["NORMAL"]
+    assert led.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for the next claim
+    led.close()
+    assert open_ledger(f"sqlite:///{tmp_path / 'state.db'}", readonly=True).states([META.id])[META.id].state == "published"
