@@ -30,6 +30,38 @@ def test_commands_with_plain_option_values_do_not_import_pydantic(fixture_calend
     assert [m for m in modules if m.split(".")[0] == "pydantic" or m == "typer._adapters"] == []
 
 
+@pytest.mark.parametrize("command", ["plan", "validate", "post", "accounts"])
+def test_a_command_imports_no_other_command_module(fixture_calendar, tmp_path, command):
+    extra = {"post": ["--dry-run", "--now", "2026-07-01T08:00"], "plan": ["--now", "2026-07-01T08:00"]}.get(command, [])
+    code, modules, stderr = imported_modules([command, *extra], fixture_calendar("good"), tmp_path)
+    assert code == 0, stderr
+    from campaigner.cli import COMMANDS
+
+    others = {f"campaigner.cli.{module}" for name, (module, _) in COMMANDS.items()} - {f"campaigner.cli.{COMMANDS[command][0]}"}
+    assert sorted(others & set(modules)) == []
+
+
+def test_help_lists_every_command_in_table_order():
+    from campaigner.cli import COMMANDS
+    from typer.testing import CliRunner
+
+    out = CliRunner().invoke(app, ["--help"]).stdout
+    listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.startswith("  ") and line.split()]
+    assert listed == list(COMMANDS)
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "200"])
+def test_help_from_docstrings_is_what_typer_writes_when_it_builds_every_command(columns):
+    from typer.testing import CliRunner
+
+    from campaigner.cli import COMMANDS, build
+
+    lazy = CliRunner().invoke(build(), ["--help"], env={"COLUMNS": columns})
+    eager = CliRunner().invoke(build(list(COMMANDS)), ["--help"], env={"COLUMNS": columns})
+    assert lazy.exit_code == eager.exit_code == 0
+    assert lazy.stdout == eager.stdout
+
+
 def _params():
     group = typer.main.get_command(app)
     ctx = typer.Context(group)

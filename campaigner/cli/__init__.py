@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import sys
+import inspect
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import typer
+import typer.main
 
 from campaigner.cli._errors import Group
 
@@ -13,7 +16,7 @@ HELP = "Plan and publish a campaign's social-media posts from a YAML calendar an
 
 # Every command, in help order: name -> (module under campaigner.cli, function). `accounts` is a
 # group of its own (a typer app). One table, so that a run imports and builds only the command
-# it runs (see `main`).
+# it runs (see _Commands).
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
@@ -34,9 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build(names: list[str] | None = None) -> typer.Typer:
-    """The app with the named commands (default: all of them)."""
+    """An app with the named commands registered (default: none; the group builds each on first use)."""
     app = typer.Typer(
-        cls=Group,
+        cls=_LazyGroup if names is None else Group,
         name="campaigner",
         help=HELP,
         no_args_is_help=True,
@@ -48,7 +51,7 @@ def build(names: list[str] | None = None) -> typer.Typer:
     )
     # A group even with one command: typer would otherwise run a lone command without its name.
     app.callback()(_group)
-    for name in names or COMMANDS:
+    for name in names or ():
         module, attr = COMMANDS[name]
         target = getattr(importlib.import_module(f"campaigner.cli.{module}"), attr)
         if isinstance(target, typer.Typer):
@@ -57,6 +60,63 @@ def build(names: list[str] | None = None) -> typer.Typer:
             app.command(name)(target)
     _resolve_annotations(app)
     return app
+
+
+class _Commands(MutableMapping):
+    """The group's commands by name, each imported and built by typer on first use.
+
+    A run of one command (`campaigner plan ...`, what cron and volunteers do all day) then imports
+    and builds that command alone: building all fifteen costs ~10 ms of typer's signature parsing
+    plus the imports of every command module, a third of what `plan` does beyond its bare imports.
+    Names, order and "No such command ... Did you mean" come from the keys, which cost nothing.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = typer.main.get_command(build([name])).commands[name]
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._built if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
+
+class _LazyGroup(Group):
+    """The app's group, with commands built on first use."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.commands = _Commands()
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """--help's command list from the docstrings, as click would write it, without building
+        every command: typer's signature parsing of all fifteen was a third of `--help`."""
+        try:
+            from typer._click.utils import make_default_short_help
+        except ImportError:  # another typer layout: build them all, as typer does
+            return super().format_commands(ctx, formatter)
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = []
+        for name, (module, attr) in COMMANDS.items():
+            target = getattr(importlib.import_module(f"campaigner.cli.{module}"), attr)
+            text = target.info.help if isinstance(target, typer.Typer) else inspect.getdoc(target)
+            rows.append((name, make_default_short_help(text or "", limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def _group() -> None:
@@ -85,7 +145,7 @@ def _resolve_annotations(typer_app: typer.Typer) -> None:
 
 
 def __getattr__(name: str) -> typer.Typer:
-    # `app`, the whole app (tests and `python -c` users), is built on first use only.
+    # `app` (tests, `python -c` users) is made on first use: the console script needs only `main`.
     if name == "app":
         app = build()
         globals()["app"] = app
@@ -94,13 +154,5 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point.
-
-    A run of one command (`campaigner plan ...`, what cron and volunteers do all day) imports and
-    builds that command alone: building all fifteen costs ~10 ms of typer's signature parsing and
-    the imports of every command module, a third of what `plan` does beyond its bare imports.
-    `--help`, no arguments and an unknown name get the whole app, so help and "No such command"
-    (with its suggestion) are unchanged.
-    """
-    first = sys.argv[1] if len(sys.argv) > 1 else None
-    build([first] if first in COMMANDS else None)()
+    """Console-script entry point."""
+    build()()

@@ -62,8 +62,9 @@ class PlainValue:
         return _DECLINE
 
 
-def install(command: Any, ctx: Any) -> None:
-    """Give a command's parameters, its --help and its subcommands' the plain coercion, where typer allows."""
+def install(command: Any, ctx: Any, *, subcommands: bool = True) -> None:
+    """Give a command's parameters, its --help and (unless told not to) its subcommands' the plain
+    coercion, where typer allows."""
     params = list(getattr(command, "params", ()))
     if hasattr(command, "get_help_option"):
         params.append(command.get_help_option(ctx))  # created (and cached by click) now, to be covered too
@@ -72,5 +73,6 @@ def install(command: Any, ctx: Any) -> None:
         if descriptor is None or getattr(param, "_runtime_param", True) is not None:
             continue  # not a typer parameter of this version, or already set up
         param._runtime_param = PlainValue(descriptor.annotation, descriptor.parameter_info, bool(param.multiple or param.nargs == -1))
-    for sub in (getattr(command, "commands", None) or {}).values():
-        install(sub, ctx)
+    if subcommands:
+        for sub in (getattr(command, "commands", None) or {}).values():
+            install(sub, ctx)

@@ -34,8 +34,16 @@ class Group(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from campaigner.cli._coerce import install
 
-        install(self, ctx)  # every command's options, before any is parsed: no pydantic for plain values
+        install(self, ctx, subcommands=False)  # the group's own options: no pydantic for plain values
         return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        from campaigner.cli._coerce import install
+
+        command = super().get_command(ctx, name)
+        if command is not None:
+            install(command, ctx)  # its options (a sub-group's too), before any is parsed
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         from campaigner import cache
