@@ -1,11 +1,10 @@
-"""calendar.yaml (and rapid.yaml beside it) -> frozen dataclasses; every problem carries file:line:col."""
+"""calendar.yaml (and rapid.yaml beside it) -> immutable records (NamedTuples); every problem carries file:line:col."""
 
 from __future__ import annotations
 
 import difflib
 import gc
 import re
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -50,13 +49,12 @@ class Journalist(NamedTuple):
     languages: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Campaign:
+class Campaign(NamedTuple):
     """The campaign-wide settings."""
 
     name: str
     timezone: str
-    tz: ZoneInfo = field(compare=False)
+    tz: ZoneInfo  # ZoneInfo(timezone): one instance per zone, so equality is unchanged
     default_time: time
     languages: tuple[str, ...]
     hashtags: tuple[str, ...] = ()
@@ -65,19 +63,22 @@ class Campaign:
     contact: str | None = None
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     """One publishing account: its platform, languages and platform options (page_id, ...)."""
 
     name: str
     platform: str
     languages: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    options: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Event:
-    """One calendar entry, before recurrence; `file`/`line` say where it is written."""
+class Event(NamedTuple):
+    """One calendar entry, before recurrence; `file`/`line` say where it is written.
+
+    The model's records are NamedTuples, not frozen dataclasses: creating a dataclass costs ~1 ms
+    at every start (its methods are generated and compiled), and these are on every path. Those
+    holding a dict (Event.vars, Account.options, Calendar.accounts) are not hashable.
+    """
 
     id: str
     kind: str
@@ -88,7 +89,7 @@ class Event:
     until: date | None
     accounts: tuple[str, ...]
     goal: str | None
-    vars: dict[str, Any] = field(compare=False, hash=False)
+    vars: dict[str, Any]
     link: str | None = None
     media: tuple[Media, ...] = ()
     draft: bool = False
@@ -100,19 +101,18 @@ class Event:
     approved_at: str | None = None
 
 
-@dataclass(frozen=True)
-class Calendar:
+class Calendar(NamedTuple):
     """The loaded calendar: campaign, accounts, events (calendar.yaml then rapid.yaml), feeds."""
 
     path: Path
     campaign: Campaign
-    accounts: dict[str, Account] = field(compare=False, hash=False)
+    accounts: dict[str, Account]
     events: tuple[Event, ...]
     feeds: tuple[Feed, ...] = ()
     journalists: tuple[Journalist, ...] = ()
     warnings: tuple[Problem, ...] = ()
     # Every file the calendar was built from: calendar.yaml, rapid.yaml, a journalists CSV, media.
-    sources: tuple[Path, ...] = field(default=(), compare=False)
+    sources: tuple[Path, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -843,6 +843,6 @@ def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: l
     for e in events:
         if e.kind in campaign.approval and not e.draft and not e.approved_by:
             problems.append(problem_at(e.file, e.line, 1, f"event '{e.id}': kind '{e.kind}' requires approval, so it is held as a draft: run 'campaigner approve {e.id}'", "warning"))
-            e = replace(e, draft=True)
+            e = e._replace(draft=True)
         out.append(e)
     return out

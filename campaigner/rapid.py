@@ -17,7 +17,7 @@ import tempfile
 import time as _time
 import unicodedata
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
@@ -418,7 +418,7 @@ def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = Fal
         event, posts = _check(calendar_path, new_text, entry["id"])
         _unfit(event, posts)
         if dry_run:
-            return Written(replace(event, file=rapid), posts)  # name the real file, not the shadow folder
+            return Written(event._replace(file=rapid), posts)  # name the real file, not the shadow folder
         atomic_write(rapid, new_text)
     return _reloaded(calendar_path, entry["id"])
 
