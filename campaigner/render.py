@@ -8,15 +8,16 @@ import re
 import traceback
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
-from campaigner import adapters, textlimits
 from campaigner.calendar import Account, Calendar, Event, Media
 from campaigner.errors import ConfigError, Problem, problem_at
 from campaigner.recurrence import Occurrence, occurrences
+
+if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
+    from jinja2.sandbox import SandboxedEnvironment
 
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
@@ -160,6 +161,8 @@ def post_id(event_id: str, day: date, account: str, lang: str) -> str:
 
 def environment(folder: Path) -> SandboxedEnvironment:
     """The one Jinja configuration: sandboxed, undefined variables as errors, plain text, our filters."""
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
@@ -257,6 +260,8 @@ class Renderer:
         except Exception as exc:  # a filter given the wrong type, a bad format, ...
             raise ConfigError([self._locate(exc, tmpl, f"rendering event '{e.id}' failed: {type(exc).__name__}: {exc}")]) from None
         text = "\n".join(line.rstrip() for line in raw.strip().splitlines())
+        from campaigner import adapters, textlimits  # only when rendering: not on a run served from the cache
+
         cls = adapters.adapter_class(account.platform)
         length = textlimits.measure(cls.counts, text)
         parts: tuple[str, ...] = (text,)
