@@ -141,14 +141,14 @@ def sqlite_path(url: str) -> Path:
 
 def open_ledger(url: str, *, readonly: bool = False) -> Ledger | None:
     """Open the ledger at `url`; read-only opens return None when the file does not exist yet."""
+    path = sqlite_path(url)
+    if readonly and not url.endswith(":memory:") and not path.exists():
+        return None  # before importing sqlite3: a first `plan` has no ledger to read
     from campaigner.ledger.sqlite import SQLiteLedger
 
-    path = sqlite_path(url)
     if url.endswith(":memory:"):
         return SQLiteLedger(":memory:")
-    if readonly:
-        return SQLiteLedger(path, readonly=True) if path.exists() else None
-    return SQLiteLedger(path)
+    return SQLiteLedger(path, readonly=readonly)
 
 
 def utc(dt: datetime) -> str:
