@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 # ru_maxrss is KiB on Linux and bytes on macOS.
 _RSS_UNIT = 1 if sys.platform == "darwin" else 1024
@@ -125,16 +125,32 @@ class Sample:
 
 
 def interleaved(commands: dict[str, Sequence[str]], repeats: int, *, env: dict[str, str] | None = None,
-                cwd: Path | str | None = None, ok: Sequence[int] = (0,), warmup: int = 1) -> dict[str, Sample]:
+                cwd: Path | str | None = None, ok: Sequence[int] = (0,), warmup: int = 1,
+                envs: dict[str, dict[str, str]] | None = None, before: dict[str, Callable[[], None]] | None = None) -> dict[str, Sample]:
     """Run each command `repeats` times, taking turns (A B C A B C ...), so a noisy moment hits all of them.
 
-    `warmup` unrecorded rounds first fill the OS file cache and the bytecode cache.
+    `warmup` unrecorded rounds first fill the OS file cache and the bytecode cache. `envs` gives a
+    command an environment of its own; `before` runs a setup step (unmeasured) before each of its runs.
     """
+    envs, before = envs or {}, before or {}
+
+    def one(name: str, argv: Sequence[str]) -> Run:
+        if name in before:
+            before[name]()
+        return run(argv, env=envs.get(name, env), cwd=cwd).check(*ok)
+
     for _ in range(warmup):
-        for argv in commands.values():
-            run(argv, env=env, cwd=cwd).check(*ok)
+        for name, argv in commands.items():
+            one(name, argv)
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeats):
         for name, argv in commands.items():
-            runs[name].append(run(argv, env=env, cwd=cwd).check(*ok))
+            runs[name].append(one(name, argv))
     return {name: Sample(tuple(rs)) for name, rs in runs.items()}
+
+
+def emptied(folder: Path) -> Callable[[], None]:
+    """A `before` step that leaves `folder` empty: a run with no snapshot, as the first after an edit."""
+    def empty() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return empty
