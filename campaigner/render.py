@@ -186,8 +186,8 @@ class Renderer:
 
         self.calendar = calendar
         self.folder = calendar.root / "templates"
-        # Posts already rendered from these very inputs (see cache.py), or None: render everything.
-        self._rendered = cache.rendered(calendar)
+        # The snapshot of these very inputs (see cache.py), with the posts already rendered; or None.
+        self._snapshot = cache.snapshot(calendar)
         self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
         self._campaign = _Namespace(
             name=calendar.campaign.name,
@@ -242,10 +242,10 @@ class Renderer:
         """Render one post; ConfigError located in the template on an undefined variable or failure."""
         e = occ.event
         pid = post_id(e.id, occ.date, account.name, lang)
-        kept = self._rendered.get(pid) if self._rendered is not None else None
+        kept = self._snapshot.rendered.get(pid) if self._snapshot is not None else None
         if kept is not None and kept[0] == occ.due.isoformat():
             _, text, length, limit, parts, fits = kept
-            return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts, fits)
+            return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts or (text,), fits)
         if (e.template, account.platform, lang) not in self._templates and not any(
                 (self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
             first, second = self.candidates(e.template, account.platform, lang)
@@ -272,8 +272,8 @@ class Renderer:
                 fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
             except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
                 parts = (text,)
-        if self._rendered is not None:
-            self._rendered[pid] = (occ.due.isoformat(), text, length, cls.max_length, parts, fits)
+        if self._snapshot is not None:
+            self._snapshot.remember(pid, (occ.due.isoformat(), text, length, cls.max_length, parts if len(parts) > 1 else None, fits))
         return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
