@@ -19,6 +19,12 @@ from campaigner.recurrence import Occurrence, occurrences
 if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
     from jinja2.sandbox import SandboxedEnvironment
 
+    from campaigner.cache import Rendered
+
+# Below this many posts to render, a second process costs more than it saves (~20 ms to fork and
+# to send the results back, against ~50 us a post).
+PARALLEL_MIN = 2000
+
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 
@@ -240,12 +246,75 @@ class Renderer:
 
     def render(self, occ: Occurrence, account: Account, lang: str) -> Post:
         """Render one post; ConfigError located in the template on an undefined variable or failure."""
-        e = occ.event
-        pid = post_id(e.id, occ.date, account.name, lang)
+        pid = post_id(occ.event.id, occ.date, account.name, lang)
+        rendered = self._kept(pid, occ)
+        if rendered is None:
+            rendered = self._render(occ, account, lang)
+            if self._snapshot is not None:
+                self._snapshot.remember(pid, rendered)
+        return self._post(pid, occ, account, lang, rendered)
+
+    def render_many(self, items: list[tuple[Occurrence, Account, str]]) -> list[Post | ConfigError]:
+        """Render each (occurrence, account, language), in order: a Post, or the ConfigError it raised.
+
+        With many posts to render and a spare core (the first run after an edit of a large
+        calendar), half of them are rendered in a forked child; anything amiss with the child and
+        the parent renders them itself, so the result never depends on it.
+        """
+        pids = [post_id(occ.event.id, occ.date, account.name, lang) for occ, account, lang in items]
+        done: dict[int, Rendered | ConfigError] = {}
+        todo = []
+        for i, (pid, (occ, _, _)) in enumerate(zip(pids, items)):
+            kept = self._kept(pid, occ)
+            if kept is not None:
+                done[i] = kept
+            else:
+                todo.append(i)
+        child, theirs = None, todo[1::2]
+        if len(todo) >= PARALLEL_MIN and _spare_core():
+            # A child's failures travel as problem lists: plain data, whatever ConfigError holds.
+            child = _Child.start(lambda: [r.problems if isinstance(r, ConfigError) else r
+                                          for r in (self._render_or_error(*items[i]) for i in theirs)])
+        for i in todo if child is None else todo[0::2]:
+            done[i] = self._render_or_error(*items[i])
+        if child is not None:
+            results = child.results()
+            if results is not None and len(results) == len(theirs):
+                done.update((i, ConfigError(r) if isinstance(r, list) else r) for i, r in zip(theirs, results))
+        for i in todo:
+            if i not in done:  # the child failed: render its share here
+                done[i] = self._render_or_error(*items[i])
+        rendered_here = set(todo)
+        out: list[Post | ConfigError] = []
+        for i, (pid, (occ, account, lang)) in enumerate(zip(pids, items)):
+            result = done[i]
+            if isinstance(result, ConfigError):
+                out.append(result)
+                continue
+            if i in rendered_here and self._snapshot is not None:
+                self._snapshot.remember(pid, result)
+            out.append(self._post(pid, occ, account, lang, result))
+        return out
+
+    def _kept(self, pid: str, occ: Occurrence) -> Rendered | None:
+        """What the snapshot holds for this post, if it was rendered for the same due instant."""
         kept = self._snapshot.rendered.get(pid) if self._snapshot is not None else None
-        if kept is not None and kept[0] == occ.due.isoformat():
-            _, text, length, limit, parts, fits = kept
-            return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts or (text,), fits)
+        return kept if kept is not None and kept[0] == occ.due.isoformat() else None
+
+    @staticmethod
+    def _post(pid: str, occ: Occurrence, account: Account, lang: str, rendered: Rendered) -> Post:
+        _, text, length, limit, parts, fits = rendered
+        return Post(pid, occ.event, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts or (text,), fits)
+
+    def _render_or_error(self, occ: Occurrence, account: Account, lang: str) -> Rendered | ConfigError:
+        try:
+            return self._render(occ, account, lang)
+        except ConfigError as exc:
+            return exc
+
+    def _render(self, occ: Occurrence, account: Account, lang: str) -> Rendered:
+        """Render through the template and measure: (due, text, length, limit, thread parts or None, fits)."""
+        e = occ.event
         if (e.template, account.platform, lang) not in self._templates and not any(
                 (self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
             first, second = self.candidates(e.template, account.platform, lang)
@@ -264,17 +333,17 @@ class Renderer:
 
         cls = adapters.adapter_class(account.platform)
         length = textlimits.measure(cls.counts, text)
-        parts: tuple[str, ...] = (text,)
+        parts: tuple[str, ...] | None = None
         fits = length <= cls.max_length
         if not fits and e.thread and cls.supports_threads:
             try:
                 parts = tuple(textlimits.split_thread(text, cls.max_length, cls.counts))
                 fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
             except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
-                parts = (text,)
-        if self._snapshot is not None:
-            self._snapshot.remember(pid, (occ.due.isoformat(), text, length, cls.max_length, parts if len(parts) > 1 else None, fits))
-        return Post(pid, e, occ.date, occ.due, account.name, account.platform, lang, text, length, cls.max_length, parts, fits)
+                parts = None
+            if parts is not None and len(parts) == 1:
+                parts = None
+        return (occ.due.isoformat(), text, length, cls.max_length, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
         # The innermost template frame: an error inside an {% include %} is in the included file.
@@ -283,6 +352,78 @@ class Renderer:
             if Path(frame.f_code.co_filename).is_relative_to(self.folder):
                 filename, line = frame.f_code.co_filename, lineno
         return problem_at(Path(filename), line, 0, message)
+
+
+def _spare_core() -> bool:
+    """Whether a forked child could render beside this process: Linux (fork without exec is safe
+    there), a second usable core, and no other thread that a fork would leave behind half-done."""
+    import os
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux") or os.environ.get("CAMPAIGNER_PARALLEL", "").strip() in ("0", "off"):
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 1 and threading.active_count() == 1
+
+
+class _Child:
+    """A forked process doing some work while this one does the rest; its result read once asked."""
+
+    def __init__(self, pid: int, pipe: int):
+        self.pid, self.pipe = pid, pipe
+
+    @classmethod
+    def start(cls, work: Callable[[], list[Any]]) -> _Child | None:
+        """Fork a child that runs work() and sends back the list; None when no child could start."""
+        import os
+        import pickle
+
+        import gc
+
+        read_end, write_end = os.pipe()
+        # The child's garbage collector would otherwise walk, and so copy, every page of the heap.
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: it never returns, runs no exit handler and flushes no inherited buffer
+            code = 1
+            try:
+                os.close(read_end)
+                data = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
+                while data:
+                    data = data[os.write(write_end, data):]
+                code = 0
+            finally:
+                os._exit(code)
+        gc.unfreeze()
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def results(self) -> list[Any] | None:
+        """The child's list, or None if it failed in any way (crashed, killed, wrote half)."""
+        import os
+        import pickle
+
+        chunks = []
+        try:
+            while chunk := os.read(self.pipe, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self.pipe)
+            _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        try:
+            results = pickle.loads(b"".join(chunks))
+        except Exception:
+            return None
+        return results if isinstance(results, list) else None
 
 
 def _undefined(message: str | None) -> str:
@@ -347,18 +488,17 @@ def expand(
     renderer = renderer or Renderer(calendar)
     wanted_accounts = set(accounts) if accounts else None
     wanted_kinds = set(kinds) if kinds else None
+    items = [(occ, calendar.accounts[name], lang)
+             for occ in iter_occurrences(calendar, start, end, kinds=wanted_kinds)
+             for name in occ.event.accounts if wanted_accounts is None or name in wanted_accounts
+             for lang in calendar.languages_for(calendar.accounts[name])]
     posts: list[Post] = []
     problems: list[Problem] = []
-    for occ in iter_occurrences(calendar, start, end, kinds=wanted_kinds):
-        for name in occ.event.accounts:
-            if wanted_accounts is not None and name not in wanted_accounts:
-                continue
-            account = calendar.accounts[name]
-            for lang in calendar.languages_for(account):
-                try:
-                    posts.append(renderer.render(occ, account, lang))
-                except ConfigError as exc:
-                    problems.extend(exc.problems)
+    for result in renderer.render_many(items):
+        if isinstance(result, ConfigError):
+            problems.extend(result.problems)
+        else:
+            posts.append(result)
     if problems:
         raise ConfigError(sorted(set(problems)))
     posts.sort(key=lambda p: (p.due, p.account, p.language, p.id))

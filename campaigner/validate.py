@@ -37,22 +37,20 @@ def validate(calendar: Calendar, now: datetime) -> Report:
     report = Report(problems=list(calendar.warnings))
     renderer = Renderer(calendar)
     report.problems += cache.syntax(calendar, lambda: _compile_all(renderer.env, renderer.folder))
-    for event in calendar.events:
-        occ = next_or_last(event, calendar.campaign.tz, now)
-        for name in event.accounts:
-            account = calendar.accounts[name]
-            for lang in calendar.languages_for(account):
-                try:
-                    post = renderer.render(occ, account, lang)
-                except ConfigError as exc:
-                    report.problems += exc.problems
-                    continue
-                report.posts.append(post)
-                if not post.fits:
-                    tmpl = renderer.template(event.template, account.platform, lang)
-                    rel = Path(tmpl.filename).relative_to(calendar.root) if tmpl.filename else event.template
-                    hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and account.platform == "x" else "")
-                    report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
+    items = [(occ, calendar.accounts[name], lang)
+             for occ in (next_or_last(event, calendar.campaign.tz, now) for event in calendar.events)
+             for name in occ.event.accounts for lang in calendar.languages_for(calendar.accounts[name])]
+    for (occ, account, lang), post in zip(items, renderer.render_many(items)):
+        if isinstance(post, ConfigError):
+            report.problems += post.problems
+            continue
+        report.posts.append(post)
+        if not post.fits:
+            event = occ.event
+            tmpl = renderer.template(event.template, account.platform, lang)
+            rel = Path(tmpl.filename).relative_to(calendar.root) if tmpl.filename else event.template
+            hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and account.platform == "x" else "")
+            report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
     report.problems = sorted(set(report.problems))
     return report
 

@@ -278,3 +278,90 @@ def test_hashtags_joins_and_keeps_written_tags():
     assert hashtags(["#MinefreeCambodia", "ban landmines", "គ្រាប់បែក ចង្កោម"]) == (
         "#MinefreeCambodia #BanLandmines #គ្រាប់បែកចង្កោម")
     assert hashtags([]) == ""
+
+
+# ---------------------------------------------------------------- rendering in a forked child
+
+
+def _serial_and_parallel(cal_path: Path, monkeypatch, start: date, end: date):
+    import campaigner.render as render_module
+
+    cal = load_calendar(cal_path)
+
+    def run():
+        try:
+            return expand(cal, start, end)
+        except ConfigError as exc:
+            return [str(p) for p in exc.problems]
+
+    monkeypatch.setenv("CAMPAIGNER_PARALLEL", "0")
+    serial = run()
+    monkeypatch.delenv("CAMPAIGNER_PARALLEL")
+    monkeypatch.setattr(render_module, "PARALLEL_MIN", 2)
+    forks = []
+    import os
+
+    real_fork = os.fork
+
+    def counting_fork():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    parallel = run()
+    return serial, parallel, forks
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork") or not __import__("sys").platform.startswith("linux"), reason="forks on Linux only")
+def test_a_forked_child_renders_half_and_the_result_is_the_same(shipped, monkeypatch):
+    serial, parallel, forks = _serial_and_parallel(shipped, monkeypatch, date(2026, 1, 1), date(2027, 12, 31))
+    assert forks == [1]
+    assert len(serial) > 100 and parallel == serial
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forks on Linux only")
+def test_problems_found_in_the_child_are_reported_as_in_one_process(good, monkeypatch):
+    # Every other post fails to render; half of those failures happen in the child.
+    template(good, "anniversary/km.j2", "{{ vars.nope }}\n")
+    serial, parallel, forks = _serial_and_parallel(good, monkeypatch, date(2026, 1, 1), date(2030, 12, 31))
+    assert forks == [1]
+    assert serial and all("undefined variable" in line for line in serial)
+    assert parallel == serial
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forks on Linux only")
+def test_a_child_that_fails_leaves_the_work_to_the_parent(good, monkeypatch):
+    import os
+
+    parent = os.getpid()
+    real = Renderer._render_or_error
+
+    def crash_in_child(self, *args):
+        if os.getpid() != parent:
+            raise SystemExit("the child dies")
+        return real(self, *args)
+
+    monkeypatch.setattr(Renderer, "_render_or_error", crash_in_child)
+    serial, parallel, forks = _serial_and_parallel(good, monkeypatch, date(2026, 1, 1), date(2030, 12, 31))
+    assert forks == [1]
+    assert len(serial) > 10 and parallel == serial
+
+
+def test_no_fork_beside_other_threads_or_when_turned_off(monkeypatch):
+    import threading
+
+    import campaigner.render as render_module
+
+    if not __import__("sys").platform.startswith("linux"):
+        assert render_module._spare_core() is False
+        return
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert render_module._spare_core() is False
+    finally:
+        stop.set()
+        worker.join()
+    monkeypatch.setenv("CAMPAIGNER_PARALLEL", "0")
+    assert render_module._spare_core() is False
