@@ -55,7 +55,7 @@ def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, s
     report.add(
         Figure(sec, f"duplicate sends (all {rounds} rounds)", duplicates, "count", 0, op="=="),
         Figure(sec, "'database is locked' errors", locked, "count", 0, op="=="),
-        Figure(sec, f"every post sent once, every process exited 0", "yes" if complete else "no", "text", "yes", op="=="),
+        Figure(sec, "every post sent once, every process exited 0", "yes" if complete else "no", "text", "yes", op="=="),
         Figure(sec, "wall time, first start to last exit (median)", statistics.median(x["wall_s"] for x in results), "s"),
         Figure(sec, "processes that sent at least one post (median)", int(statistics.median(x["processes_that_sent"] for x in results)), "count",
                note="more than one: the runs really overlapped"),
