@@ -245,3 +245,18 @@ def test_json_is_one_post_per_line(good):
     assert lines[0] == "[" and lines[-1] == "]"
     rows = [json.loads(line.rstrip(",")) for line in lines[1:-1]]
     assert rows == json.loads(out) and len(rows) > 1
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(shipped, tmp_path):
+    """`campaigner plan | head`: no traceback and no 'internal error' when the pipe closes."""
+    exe = shutil.which("campaigner") or shutil.which("campaigner", path=str(Path(sys.executable).parent))
+    if not exe:
+        pytest.skip("the campaigner console script is not installed")
+    for args in (["plan", "--full", "--days", "730"], ["plan", "--json", "--days", "730"]):
+        proc = subprocess.Popen([exe, *args, "--calendar", str(shipped), "--now", NOW], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=tmp_path, env=child_env())
+        assert proc.stdout.readline()
+        proc.stdout.close()  # like head: one line, then gone
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) in (0, 1)
+        assert stderr == "", stderr

@@ -63,8 +63,8 @@ class Group(TyperGroup):
         except KeyboardInterrupt:
             print_error_lines(["campaigner: interrupted"])
             raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # BrokenPipeError (`campaigner plan | head`): click ends the run quietly, exit 1
         except Exception as exc:
             if getattr(exc, "exit_code", None) is not None and type(exc).__module__.startswith(("click", "typer")):
                 raise  # usage errors: typer prints them itself
