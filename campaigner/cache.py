@@ -91,7 +91,7 @@ def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None)
         return load_calendar(path, on_problems=on_problems)
     file = folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".pickle")
     snap = _read(file)
-    if snap is None or snap.key != key or any(_signature(Path(p)) != s for p, s in snap.signatures.items()):
+    if snap is None or snap.key != key or not _signatures_hold(snap):
         cal = load_calendar(path, on_problems=on_problems)
         content = {path, path.parent / "rapid.yaml"}
         snap = Snapshot(key, {str(p): _signature(p) for p in cal.sources if p not in content}, cal)
@@ -122,12 +122,20 @@ def syntax(calendar: Calendar, check: Callable[[], list[Problem]]) -> list[Probl
 
 
 def flush() -> None:
-    """Write back the snapshots this process added to, then forget them all."""
+    """Write back the snapshots this process added to, then forget them all.
+
+    Not one whose inputs changed while the run used them (an edit saved mid-run): what it holds
+    may mix both versions, and the key it would be stored under is the old one.
+    """
     entries = list(_open.values())
     _open.clear()
     for file, snap in entries:
-        if snap.changed:
+        if snap.changed and _key(snap.calendar.path) == snap.key and _signatures_hold(snap):
             _write(file, snap)
+
+
+def _signatures_hold(snap: Snapshot) -> bool:
+    return all(_signature(Path(p)) == s for p, s in snap.signatures.items())
 
 
 def directory() -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date as cache_date
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,12 @@ def test_a_snapshot_others_can_write_is_not_read(good):
     (file,) = snapshots()
     file.chmod(0o666)
     assert cache._read(file) is None
+
+
+def test_an_edit_saved_during_a_run_is_not_stored_under_the_old_key(good):
+    cal = cache.load(good)
+    render.expand(cal, cache_date(2026, 7, 1), cache_date(2026, 8, 31))
+    (good.parent / "templates/story/en.j2").write_text("Edited mid-run: {{ vars.title }}\n", encoding="utf-8")
+    cache.flush()
+    assert snapshots() == []  # nothing written: the next run loads and renders afresh
+    assert any(t.startswith("Edited mid-run") for t in texts(good))
