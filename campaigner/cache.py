@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaigner.calendar import RAPID_FILE
 from campaigner.errors import Problem
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None)
     snap = _read(file)
     if snap is None or snap.key != key or not _signatures_hold(snap):
         cal = load_calendar(path, on_problems=on_problems)
-        content = {path, path.parent / "rapid.yaml"}
+        content = {path, path.parent / RAPID_FILE}
         snap = Snapshot(key, {str(p): _signature(p) for p in cal.sources if p not in content}, cal)
     else:
         _mark_used(file)
@@ -202,14 +203,13 @@ def _key(path: Path) -> str | None:
         digest.update(path.read_bytes())
     except OSError:
         return None
-    for extra in (path.parent / "rapid.yaml",):
-        try:
-            content = extra.read_bytes()
-        except FileNotFoundError:
-            content = None
-        except OSError:
-            return None
-        digest.update(b"\0absent" if content is None else b"\0%d\0" % len(content) + content)
+    try:
+        rapid: bytes | None = (path.parent / RAPID_FILE).read_bytes()
+    except FileNotFoundError:
+        rapid = None
+    except OSError:
+        return None
+    digest.update(b"\0absent" if rapid is None else b"\0%d\0" % len(rapid) + rapid)
     templates = path.parent / "templates"
     for root, dirs, files in os.walk(templates):
         dirs.sort()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
+import os
+import pickle
 import re
+import sys
+import threading
 import traceback
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -246,13 +251,10 @@ class Renderer:
 
     def render(self, occ: Occurrence, account: Account, lang: str) -> Post:
         """Render one post; ConfigError located in the template on an undefined variable or failure."""
-        pid = post_id(occ.event.id, occ.date, account.name, lang)
-        rendered = self._kept(pid, occ)
-        if rendered is None:
-            rendered = self._render(occ, account, lang)
-            if self._snapshot is not None:
-                self._snapshot.remember(pid, rendered)
-        return self._post(pid, occ, account, lang, rendered)
+        (result,) = self.render_many([(occ, account, lang)])
+        if isinstance(result, ConfigError):
+            raise result
+        return result
 
     def render_many(self, items: list[tuple[Occurrence, Account, str]]) -> list[Post | ConfigError]:
         """Render each (occurrence, account, language), in order: a Post, or the ConfigError it raised.
@@ -357,10 +359,6 @@ class Renderer:
 def _spare_core() -> bool:
     """Whether a forked child could render beside this process: Linux (fork without exec is safe
     there), a second usable core, and no other thread that a fork would leave behind half-done."""
-    import os
-    import sys
-    import threading
-
     if not sys.platform.startswith("linux") or os.environ.get("CAMPAIGNER_PARALLEL", "").strip() in ("0", "off"):
         return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -376,11 +374,6 @@ class _Child:
     @classmethod
     def start(cls, work: Callable[[], list[Any]]) -> _Child | None:
         """Fork a child that runs work() and sends back the list; None when no child could start."""
-        import os
-        import pickle
-
-        import gc
-
         read_end, write_end = os.pipe()
         # The child's garbage collector would otherwise walk, and so copy, every page of the heap.
         gc.freeze()
@@ -407,9 +400,6 @@ class _Child:
 
     def results(self) -> list[Any] | None:
         """The child's list, or None if it failed in any way (crashed, killed, wrote half)."""
-        import os
-        import pickle
-
         chunks = []
         try:
             while chunk := os.read(self.pipe, 1 << 20):

@@ -122,7 +122,7 @@ class _LazyGroup(Group):
 
 
 def _group() -> None:
-    """Plan and publish a campaign's social-media posts from a YAML calendar and Jinja templates."""
+    """The group itself: each command does its own work (the help text is HELP)."""
 
 
 def _resolve_annotations(typer_app: typer.Typer) -> None:
