@@ -27,7 +27,7 @@ def post(
 ) -> None:
     """Publish every post that is due and still within its grace; meant to run from cron every few minutes."""
     from campaigner import runtime
-    from campaigner.ledger import open_ledger
+    from campaigner.ledger import ledger_exists, open_ledger
     from campaigner.publish import Publisher, dry_run as rehearse, preflight
 
     cal = load(calendar)
@@ -38,8 +38,9 @@ def post(
         report, _ = rehearse(cal, open_ledger(url, readonly=True), moment, accounts=accounts)
         _print_dry_run(report, as_json, verbose)
         raise typer.Exit(0)
-    if open_ledger(url, readonly=True) is None:
+    if not ledger_exists(url):
         # The first run checks everything before creating the ledger: a configuration error leaves no file.
+        # (Not by opening it: a read-only open of a ledger another run is creating can fail.)
         preflight(cal, None, moment, accounts=accounts)
     ledger = open_ledger(url)
     try:

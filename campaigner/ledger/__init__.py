@@ -139,11 +139,16 @@ def sqlite_path(url: str) -> Path:
     return Path(url)
 
 
+def ledger_exists(url: str) -> bool:
+    """Whether the ledger at `url` has been created, without opening it."""
+    return url.endswith(":memory:") or sqlite_path(url).exists()
+
+
 def open_ledger(url: str, *, readonly: bool = False) -> Ledger | None:
     """Open the ledger at `url`; read-only opens return None when the file does not exist yet."""
-    path = sqlite_path(url)
-    if readonly and not url.endswith(":memory:") and not path.exists():
+    if readonly and not ledger_exists(url):
         return None  # before importing sqlite3: a first `plan` has no ledger to read
+    path = sqlite_path(url)
     from campaigner.ledger.sqlite import SQLiteLedger
 
     if url.endswith(":memory:"):

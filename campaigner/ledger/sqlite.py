@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -117,8 +118,19 @@ class SQLiteLedger:
 
     def _wal(self) -> None:
         # WAL lets readers (plan, status) work while a post run writes.
-        if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            self.conn.execute("PRAGMA journal_mode = WAL")
+        # Switching a new file to WAL takes an exclusive lock, and SQLite answers "database is locked"
+        # at once, without the busy timeout, to runs that start together on a ledger none has created
+        # yet (cron and a person, or several hosts): wait for the first one instead, as the timeout would.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchall()[0][0].lower() != "wal":
+                    self.conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
     def _tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
