@@ -234,6 +234,73 @@ def test_bad_link_is_refused():
     ]
 
 
+# ---------------------------------------------------------------- the campaign's id
+
+
+def test_campaign_id_defaults_to_the_name_slugified():
+    assert load_calendar(write(HEAD + EVENT)).campaign.id == "test-campaign"
+    named = HEAD.replace("name: Test Campaign", "name: \"CCBL – Cambodia's Campaign (Ban Landmines!)\"")
+    assert load_calendar(write(named + EVENT)).campaign.id == "ccbl-cambodia-s-campaign-ban-landmines"
+
+
+def test_campaign_id_as_written_is_kept():
+    text = HEAD.replace("  timezone:", "  id: ccbl-2027\n  timezone:") + EVENT
+    assert load_calendar(write(text)).campaign.id == "ccbl-2027"
+
+
+@pytest.mark.parametrize("written, hint", [
+    ("CCBL", " (e.g. id: ccbl)"), ("ccbl_x", " (e.g. id: ccbl-x)"), ("-ccbl", " (e.g. id: ccbl)"),
+    ("'1234567890123456789012345678901234567890123456789012345678901234x'", " (e.g. id: 1234567890123456789012345678901234567890123456789012345678901234)"),
+    ("''", ""),
+])
+def test_campaign_id_that_is_not_a_key_is_located_with_a_fix(written, hint):
+    text = HEAD.replace("  timezone:", f"  id: {written}\n  timezone:") + EVENT
+    value = written.strip("'")
+    assert problems(text) == [
+        f"calendar.yaml:3:7: campaign.id: '{value}' must be 1 to 64 lowercase letters, digits and '-', "
+        f"starting and ending with a letter or digit{hint}"
+    ]
+
+
+def test_a_name_with_no_latin_letters_asks_for_an_id():
+    text = HEAD.replace("name: Test Campaign", "name: យុទ្ធនាការ") + EVENT
+    assert problems(text) == [
+        "calendar.yaml:2:3: campaign: the name 'យុទ្ធនាការ' gives no id (it has no Latin letters or digits): "
+        "add id: with lowercase letters, digits and '-', e.g. id: ccbl"
+    ]
+    assert load_calendar(write(text.replace("  timezone:", "  id: ccbl\n  timezone:"))).campaign.id == "ccbl"
+
+
+def test_the_shipped_calendar_has_its_own_id():
+    from tests.conftest import ROOT
+
+    assert load_calendar(ROOT / "calendar.yaml").campaign.id == "ccbl"
+
+
+# ---------------------------------------------------------------- the records need no YAML
+
+
+def test_importing_the_records_does_not_import_yaml():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from campaigner.calendar import Account, Calendar, Campaign, Event, Media, RAPID_FILE, suggest\n"
+            "import campaigner.recurrence\n"
+            "assert 'yaml' not in sys.modules, sorted(m for m in sys.modules if 'yaml' in m)\n"
+            "from campaigner.calendar import load_calendar, MarkedDict, read_yaml, parse_duration\n"
+            "assert 'yaml' in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_name_is_still_an_attribute_error():
+    import campaigner.calendar
+
+    with pytest.raises(AttributeError):
+        campaigner.calendar.nothing_here  # noqa: B018
+
+
 # ---------------------------------------------------------------- ids and accounts
 
 

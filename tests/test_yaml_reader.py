@@ -1,4 +1,4 @@
-"""calendar.read_yaml's event reader gives exactly what the node reader gives, or leaves the document to it."""
+"""calendar.yaml_reader.read_yaml's event reader gives exactly what the node reader gives, or leaves the document to it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-import campaigner.calendar as C
+import campaigner.calendar.yaml_reader as C
 from tests.conftest import FIXTURES, ROOT
 
 DOCUMENTS = [

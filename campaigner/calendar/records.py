@@ -1,0 +1,150 @@
+"""The calendar's records: what calendar.yaml and rapid.yaml describe, once loaded and checked.
+
+Plain NamedTuples with no YAML in sight: everything downstream of the loader (recurrence,
+rendering, scheduling, the ledger's keys) imports these and never pays for the YAML reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+
+from campaigner.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+RAPID_FILE = "rapid.yaml"
+REPEATS = ("none", "yearly", "monthly", "weekly")
+DEFAULT_GRACE = timedelta(hours=6)
+
+
+class Media(NamedTuple):
+    """An image attached to an event; `path` is resolved against the calendar's folder."""
+
+    path: Path
+    alt: str | None
+    written: str  # the path as written in the calendar, for messages
+
+
+class Feed(NamedTuple):
+    """A monitor's RSS or Atom feed to watch for reports of new use."""
+
+    name: str
+    url: str
+    keywords: tuple[str, ...]
+
+
+class Journalist(NamedTuple):
+    """A journalist to brief by email, in their languages."""
+
+    name: str
+    email: str
+    languages: tuple[str, ...]
+
+
+class Campaign(NamedTuple):
+    """The campaign-wide settings."""
+
+    name: str
+    timezone: str
+    tz: ZoneInfo  # ZoneInfo(timezone): one instance per zone, so equality is unchanged
+    default_time: time
+    languages: tuple[str, ...]
+    # The campaign's stable key (lowercase letters, digits, '-'): every ledger row carries it, so
+    # calendars of a coalition can share one database. Defaults to the name, slugified.
+    id: str
+    hashtags: tuple[str, ...] = ()
+    grace: timedelta = DEFAULT_GRACE
+    approval: tuple[str, ...] = ()
+    contact: str | None = None
+
+
+class Account(NamedTuple):
+    """One publishing account: its platform, languages and platform options (page_id, ...)."""
+
+    name: str
+    platform: str
+    languages: tuple[str, ...]
+    options: dict[str, Any]
+
+
+class Event(NamedTuple):
+    """One calendar entry, before recurrence; `file`/`line` say where it is written.
+
+    The model's records are NamedTuples, not frozen dataclasses: creating a dataclass costs ~1 ms
+    at every start (its methods are generated and compiled), and these are on every path. Those
+    holding a dict (Event.vars, Account.options, Calendar.accounts) are not hashable.
+    """
+
+    id: str
+    kind: str
+    template: str
+    date: dt.date  # (dt.: a field named date would hide the type from the annotations after it)
+    time: dt.time
+    repeat: str
+    until: dt.date | None
+    accounts: tuple[str, ...]
+    goal: str | None
+    vars: dict[str, Any]
+    link: str | None = None
+    media: tuple[Media, ...] = ()
+    draft: bool = False
+    thread: bool = False
+    grace: timedelta | None = None
+    file: Path = Path("calendar.yaml")
+    line: int = 0
+    approved_by: str | None = None
+    approved_at: str | None = None
+
+
+class Calendar(NamedTuple):
+    """The loaded calendar: campaign, accounts, events (calendar.yaml then rapid.yaml), feeds."""
+
+    path: Path
+    campaign: Campaign
+    accounts: dict[str, Account]
+    events: tuple[Event, ...]
+    feeds: tuple[Feed, ...] = ()
+    journalists: tuple[Journalist, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    # Every file the calendar was built from: calendar.yaml, rapid.yaml, a journalists CSV, media.
+    sources: tuple[Path, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        """The calendar's folder: templates, media and .env paths are relative to it."""
+        return self.path.parent
+
+    def event(self, event_id: str) -> Event:
+        """The event with this id; KeyError if there is none."""
+        for e in self.events:
+            if e.id == event_id:
+                return e
+        raise KeyError(event_id)
+
+    def require(self, event_id: str) -> Event:
+        """The event with this id; a ConfigError with a suggestion if there is none."""
+        try:
+            return self.event(event_id)
+        except KeyError:
+            raise ConfigError(f"no event '{event_id}'{suggest(event_id, [e.id for e in self.events])}; 'campaigner plan' lists them") from None
+
+    def grace_for(self, event: Event) -> timedelta:
+        """How long after its due time an event's post may still be sent."""
+        return event.grace if event.grace is not None else self.campaign.grace
+
+    def languages_for(self, account: Account) -> tuple[str, ...]:
+        """An account posts in its own languages, else the campaign's."""
+        return account.languages or self.campaign.languages
+
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else ''."""
+    import difflib  # only when a name is wrong
+
+    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
