@@ -7,7 +7,7 @@ left per post is campaigner's own work (rendering, the claim and record transact
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from typing import Any
 
 from campaigner import runtime
 from campaigner.adapters.base import Adapter, Message, Receipt
@@ -23,9 +23,9 @@ class NullAdapter(Adapter):
         return Receipt(str(n), f"https://null.invalid/{self.account}/{n}")
 
 
-def adapter_factory(calendar: Any) -> Callable[[str], Adapter]:
+def adapter_factory(calendar: Any, account: str, *, credentials: bool = True) -> Adapter:
     """A NullAdapter per account."""
-    return lambda account: NullAdapter(account, calendar.accounts[account].options, {})
+    return NullAdapter(account, calendar.accounts[account].options, {})
 
 
 runtime.adapter_factory = adapter_factory

@@ -10,15 +10,12 @@ signing, the ledger and the publishing engine all run unchanged.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from campaigner import runtime
 
 HOSTS = ("api.twitter.com", "api.x.com", "graph.facebook.com")
-
-_original_factory = runtime.adapter_factory
-
 
 def redirected_session(base: str) -> Any:
     """A requests.Session that sends the platforms' hosts to `base` and nothing anywhere else."""
@@ -40,12 +37,9 @@ def redirected_session(base: str) -> Any:
     return session
 
 
-def adapter_factory(calendar: Any) -> Callable[[str], Any]:
-    """Like the original factory, with a redirected session per account (one account, one thread)."""
-    from campaigner.publish import build_adapter
-
-    base = os.environ["BENCH_API_BASE"]
-    return lambda account: build_adapter(calendar, account, redirected_session(base))
+def adapter_factory(calendar: Any, account: str, *, credentials: bool = True) -> Any:
+    """Like the default factory, with a redirected session per account (one account, one thread)."""
+    return runtime.build_adapter(calendar, account, credentials=credentials, http=redirected_session(os.environ["BENCH_API_BASE"]))
 
 
 runtime.adapter_factory = adapter_factory

@@ -1,33 +1,30 @@
 """Briefing journalists: one email per (report, journalist), in their language, sent at most once.
 
-Each email is a row in the ledger's posts table (`brief/<event>/<address>`, account and platform
-"email") that is claimed before the SMTP transaction and recorded after it, exactly as a post is:
-a second --brief, or two overlapping ones, never send the same briefing twice, and `status` and
-`history` show briefings beside posts.
+Each email is a `Briefing`, sent through the same engine as posts (`publish.Publisher`: claim ->
+send -> record) over the email channel (`adapters.email`): its ledger row is
+`brief/<event>/<address>` (account and platform "email"), claimed before the SMTP transaction and
+recorded after it. A second --brief, or two overlapping ones, never send the same briefing twice,
+and `status` and `history` show briefings beside posts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import socket
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from typing import Any, Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from campaigner import credentials
+from campaigner.adapters.email import SMTPSettings
 from campaigner.calendar import Calendar, Event, Journalist
 from campaigner.errors import CampaignerError, ConfigError, problem_at
-from campaigner.ledger import Ledger, PostMeta, RunRecord
+from campaigner.ledger import Ledger
 from campaigner.render import Post, Renderer
 
-SECURITY = ("starttls", "ssl", "none")
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-SMTP_TIMEOUT = 30
-LEASE = timedelta(minutes=10)
+if TYPE_CHECKING:
+    from campaigner.adapters.base import Message
+
+__all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "statements", "language_for"]
 
 # Used when the campaign has no templates/<kind>/email.<lang>.j2: (subject, greeting, report line, statement line).
 BUILT_IN = {
@@ -42,70 +39,8 @@ class BriefError(CampaignerError):
     exit_code = 1
 
 
-@dataclass(frozen=True)
-class SMTPSettings:
-    """Where and how to send: CAMPAIGNER_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _SECURITY."""
-
-    host: str
-    port: int
-    user: str | None
-    password: str | None
-    sender: str
-    security: str
-
-    @classmethod
-    def from_env(cls, calendar: Calendar) -> SMTPSettings:
-        """Read the settings (and .env beside the calendar); ConfigError naming what to set."""
-        credentials.load_env_file(calendar.root)
-        env = os.environ
-        security = env.get("CAMPAIGNER_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
-        problems = []
-        if security not in SECURITY:
-            problems.append(f"CAMPAIGNER_SMTP_SECURITY: '{security}' is not one of {', '.join(SECURITY)}")
-            security = "starttls"
-        host = env.get("CAMPAIGNER_SMTP_HOST", "").strip()
-        user = env.get("CAMPAIGNER_SMTP_USER") or None
-        password = env.get("CAMPAIGNER_SMTP_PASSWORD") or None
-        if password:
-            credentials.remember(password)
-        sender = env.get("CAMPAIGNER_SMTP_FROM") or (user if user and "@" in user else "")
-        port_text = env.get("CAMPAIGNER_SMTP_PORT", "").strip()
-        if not host:
-            problems.append("set CAMPAIGNER_SMTP_HOST to your mail server (and CAMPAIGNER_SMTP_PORT, _USER, _PASSWORD, _FROM; see README: Briefing journalists)")
-        if not sender:
-            problems.append("set CAMPAIGNER_SMTP_FROM to the address the briefings come from, e.g. press@ccbl.example")
-        if user and not password:
-            problems.append("CAMPAIGNER_SMTP_USER is set but CAMPAIGNER_SMTP_PASSWORD is not")
-        if port_text and not port_text.isdigit():
-            problems.append(f"CAMPAIGNER_SMTP_PORT: '{port_text}' is not a port number")
-        if problems:
-            raise ConfigError([problem_at("briefing", 0, 0, p) for p in problems])
-        return cls(host, int(port_text) if port_text else DEFAULT_PORTS[security], user, password, sender, security)
-
-    def connect(self) -> Any:
-        """An SMTP session, secured and logged in; BriefError (secrets redacted) when that fails."""
-        import smtplib
-        import ssl
-
-        try:
-            if self.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT)
-                if self.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
-            if self.user:
-                smtp.login(self.user, self.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise BriefError(credentials.redact(f"the mail server {self.host} refused the login for {self.user} ({exc.smtp_code}): check CAMPAIGNER_SMTP_USER and CAMPAIGNER_SMTP_PASSWORD")) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise BriefError(credentials.redact(f"cannot reach the mail server {self.host}:{self.port} ({self.security}): {type(exc).__name__}: {exc}; nothing was sent, run the same command again later")) from None
-        return smtp
-
-
-@dataclass(frozen=True)
-class Email:
-    """One briefing: its ledger id, its journalist and language, and the message itself."""
+class Briefing(NamedTuple):
+    """One briefing email: what the engine claims, sends over the email channel and records."""
 
     id: str
     event: Event
@@ -113,17 +48,54 @@ class Email:
     language: str
     subject: str
     body: str
-    message: EmailMessage
+    due: datetime
+
+    account = property(lambda self: "email", doc="The channel: every briefing goes through the email one.")
+    platform = property(lambda self: "email", doc="As account.")
+    draft = property(lambda self: self.event.draft, doc="A draft event's briefings are never sent.")
+    fits = property(lambda self: True, doc="An email has no length limit that matters here.")
+
+    @property
+    def date(self) -> date:
+        """The local date the briefing is for."""
+        return self.due.date()
 
     @property
     def text(self) -> str:
         """What is recorded in the ledger as sent."""
         return f"Subject: {self.subject}\n\n{self.body}"
 
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """One part: an email is never a thread."""
+        return (self.text,)
+
+    @property
+    def length(self) -> int:
+        """Characters of the recorded text."""
+        return len(self.text)
+
+    @property
+    def limit(self) -> int:
+        """No practical limit."""
+        return 10**6
+
+    @property
+    def text_hash(self) -> str:
+        """sha256 of the recorded text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def message(self, part: int = 0, reply_to: str | None = None) -> Message:
+        """The email's content, addressed to its one journalist."""
+        from campaigner.adapters.base import Message
+
+        return Message(text=self.body, idempotency_key=self.id, subject=self.subject, language=self.language,
+                       recipient=(self.journalist.name, self.journalist.email))
+
 
 @dataclass
-class Result:
-    """What happened to one briefing: sent | already | failed | unknown | would-send."""
+class BriefResult:
+    """What happened to one briefing: sent | already | failed | unknown."""
 
     id: str
     to: str
@@ -160,43 +132,21 @@ def language_for(journalist: Journalist, available: list[str], campaign_order: t
     return next(lang for lang in campaign_order + tuple(available) if lang in available)
 
 
-def compose(calendar: Calendar, event: Event, posts: list[Post], now: datetime, *, sender: str = "") -> list[Email]:
-    """One email per journalist, from templates/<kind>/email.<lang>.j2 (first line 'Subject: ...') or a built-in text."""
+def compose(calendar: Calendar, event: Event, posts: list[Post], now: datetime, *, renderer: Renderer | None = None) -> list[Briefing]:
+    """One briefing per journalist, from templates/<kind>/email.<lang>.j2 (first line 'Subject: ...') or a built-in text."""
     if not calendar.journalists:
         return []
     by_lang = statements([p for p in posts if p.event.id == event.id])
     if not by_lang:
         raise ConfigError(f"event '{event.id}' has no rendered posts to brief journalists with")
-    renderer = Renderer(calendar)
-    domain = sender.rpartition("@")[2] or "campaigner.invalid"
+    renderer = renderer or Renderer(calendar)
     out = []
     for j in calendar.journalists:
         lang = language_for(j, list(by_lang), calendar.campaign.languages)
         post = by_lang[lang]
         subject, body = _write(calendar, renderer, event, post, j, lang)
-        msg = EmailMessage()
-        msg["From"] = sender or "campaigner@campaigner.invalid"
-        msg["To"] = _address(j)
-        msg["Subject"] = subject
-        msg["Date"] = _format_date(now)
-        msg["Message-ID"] = f"<{uuid.uuid4().hex}.{hashlib.sha256(brief_id(event.id, j.email).encode()).hexdigest()[:12]}@{domain}>"
-        msg.set_content(body)
-        msg["Content-Language"] = lang  # after set_content, which clears every Content-* header
-        out.append(Email(brief_id(event.id, j.email), event, j, lang, subject, body, msg))
+        out.append(Briefing(brief_id(event.id, j.email), event, j, lang, subject, body, now))
     return out
-
-
-def _address(j: Journalist) -> Any:
-    from email.headerregistry import Address
-
-    local, _, domain = j.email.partition("@")
-    return Address(display_name=re.sub(r"\s+", " ", j.name), username=local, domain=domain)
-
-
-def _format_date(now: datetime) -> str:
-    from email.utils import format_datetime
-
-    return format_datetime(now)
 
 
 def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, j: Journalist, lang: str) -> tuple[str, str]:
@@ -236,75 +186,41 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def send(ledger: Ledger, emails: list[Email], settings: SMTPSettings, now: datetime, *, connect: Callable[[], Any] | None = None) -> list[Result]:
-    """Send each briefing not yet sent, claiming it in the ledger first; never the same one twice."""
-    import smtplib
+def send(calendar: Calendar, ledger: Ledger, briefings: list[Briefing], settings: SMTPSettings, now: datetime, *, smtp: Any = None) -> list[BriefResult]:
+    """Send each briefing not yet sent through the publishing engine; never the same one twice.
 
-    from campaigner.schedule import next_attempt
+    A briefing already sent (or failed for good, or unknown) is reported as it stands; the rest are
+    claimed, sent and recorded by `publish.Publisher` over one SMTP session (`smtp`: an already
+    connected one, for tests).
+    """
+    from campaigner.adapters.email import EmailAdapter
+    from campaigner.publish import Publisher
 
-    records = ledger.states(e.id for e in emails)
-    results: list[Result] = []
+    records = ledger.states(b.id for b in briefings)
+    results: list[BriefResult] = []
     todo = []
-    for e in emails:
-        rec = records.get(e.id)
-        retryable = rec is not None and rec.state == "failed" and rec.transient and (rec.next_attempt is None or rec.next_attempt <= now)
+    for b in briefings:
+        rec = records.get(b.id)
+        retryable = rec is not None and rec.state == "failed" and rec.transient
         if rec is None or rec.state == "pending" or retryable:
-            todo.append(e)
+            todo.append(b)
         else:
-            results.append(Result(e.id, e.journalist.email, e.language, "already" if rec.state == "published" else rec.state,
-                                  rec.remote_id, None if rec.state == "published" else rec.error))
+            results.append(BriefResult(b.id, b.journalist.email, b.language, "already" if rec.state == "published" else rec.state,
+                                       rec.remote_id, None if rec.state == "published" else rec.error))
     if not todo:
         return results
-    host, pid, run_id = socket.gethostname(), os.getpid(), uuid.uuid4().hex[:12]
-    smtp = (connect or settings.connect)()  # before any claim: an unreachable server leaves nothing to resolve
-    ledger.begin_run(RunRecord(run_id, "brief", host, pid, now, None, {}, None))
-    counts: dict[str, int] = {}
-    try:
-        for e in todo:
-            meta = PostMeta(e.id, e.event.id, "email", "email", e.language, now)
-            if not ledger.claim(meta, run_id=run_id, host=host, pid=pid, now=now, lease_until=now + LEASE):
-                results.append(Result(e.id, e.journalist.email, e.language, "already", error="another run is sending it"))
-                continue
-            del e.message["From"]
-            e.message["From"] = settings.sender
-            message_id = str(e.message["Message-ID"])
-            try:
-                smtp.send_message(e.message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                error = credentials.redact(f"the mail server refused {e.journalist.email}: {_refusal(exc)}; fix the address in the calendar")
-                ledger.record_failed(e.id, run_id=run_id, error=error, transient=False, next_attempt=None, now=now)
-                results.append(Result(e.id, e.journalist.email, e.language, "failed", error=error))
-            except smtplib.SMTPResponseException as exc:
-                transient = 400 <= exc.smtp_code < 500
-                at = next_attempt(ledger.states([e.id])[e.id].attempts, now) if transient else None
-                error = credentials.redact(f"the mail server answered {exc.smtp_code} {_decode(exc.smtp_error)}" + (f"; next attempt at {at.isoformat()}" if at else ""))
-                ledger.record_failed(e.id, run_id=run_id, error=error, transient=transient, next_attempt=at, now=now)
-                results.append(Result(e.id, e.journalist.email, e.language, "failed", error=error))
-            except (OSError, smtplib.SMTPException) as exc:
-                # The connection broke mid-transaction: the server may have accepted the message.
-                error = credentials.redact(f"connection lost while sending ({type(exc).__name__}: {exc}); the email may have been delivered: "
-                                           f"check the server's log or ask {e.journalist.email}, then 'campaigner resolve {e.id} --skip' if it arrived or '--not-published' to send it again")
-                ledger.record_unknown(e.id, run_id=run_id, error=error, now=now)
-                results.append(Result(e.id, e.journalist.email, e.language, "unknown", error=error))
-                break  # the session is gone; later briefings wait for the next run
-            else:
-                ledger.record_published(e.id, run_id=run_id, remote_id=message_id, url=f"mailto:{e.journalist.email}", text=e.text,
-                                        text_hash=hashlib.sha256(e.text.encode("utf-8")).hexdigest(), now=now)
-                results.append(Result(e.id, e.journalist.email, e.language, "sent", message_id))
-    finally:
-        for r in results:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        ledger.end_run(run_id, counts=counts, exit_code=1 if any(r.status in ("failed", "unknown") for r in results) else 0, now=now)
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
+    channel = EmailAdapter(settings, smtp)
+    report = Publisher(calendar, ledger, lambda _: channel).run(now, command="brief", posts=todo, check_credentials=False)
+    by_id = {b.id: b for b in todo}
+    for r in report.results:
+        b = by_id.get(r.id)
+        if b is None:
+            continue  # a stale claim of another run, expired by this one: reported by `status`
+        status = {"published": "sent", "waiting": "waiting"}.get(r.status, r.status)
+        error = r.error
+        if r.status == "unknown":
+            error = f"{r.error}; then 'campaigner resolve {b.id} --skip' if it arrived or '--not-published' to send it again"
+        results.append(BriefResult(b.id, b.journalist.email, b.language, status, r.remote_id, error))
+    if report.account_problems:
+        raise BriefError("; ".join(p.removeprefix("account email: ") for p in report.account_problems))
     return results
-
-
-def _refusal(exc: Any) -> str:
-    return "; ".join(f"{code} {_decode(msg)}" for code, msg in exc.recipients.values())
-
-
-def _decode(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

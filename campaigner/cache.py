@@ -62,34 +62,41 @@ class Snapshot:
         self.rendered: dict[str, Rendered] = {}  # post id -> what rendering it gave
         self.syntax: list[Problem] | None = None  # the template syntax check, once run
         self.changed = True  # new: written even if nothing gets rendered
+        self.file: Path | None = None  # where it is stored (set by load; not pickled)
 
     def remember(self, post_id: str, rendered: Rendered) -> None:
         """Keep what rendering a post gave (new, or again for another due instant)."""
         self.rendered[post_id] = rendered
         self.changed = True
 
+    def template_syntax(self, check: Callable[[], list[Problem]]) -> list[Problem]:
+        """The template syntax problems, checked once per key: they depend only on the key's inputs."""
+        if self.syntax is None:
+            self.syntax = check()
+            self.changed = True
+        return list(self.syntax)
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["changed"], state["rendered"]  # the rendered posts are written after it, see _write
+        del state["changed"], state["rendered"], state["file"]  # the rendered posts are written after it, see _write
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.rendered = {}
         self.changed = False
+        self.file = None
 
 
-_open: dict[int, tuple[Path, Snapshot]] = {}  # by id() of the Calendar this process loaded
-
-
-def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None) -> Calendar:
-    """The calendar at path, from its snapshot when every input is unchanged, else loaded afresh."""
+def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None) -> tuple[Calendar, Snapshot | None]:
+    """The calendar at path and its snapshot: from the snapshot when every input is unchanged, else
+    loaded afresh (with a new, empty snapshot); no snapshot at all when the cache is off."""
     from campaigner.calendar import load_calendar
 
     folder = directory()
     key = _key(path) if folder else None
     if folder is None or key is None:
-        return load_calendar(path, on_problems=on_problems)
+        return load_calendar(path, on_problems=on_problems), None
     file = folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".pickle")
     snap = _read(file)
     if snap is None or snap.key != key or not _signatures_hold(snap):
@@ -100,39 +107,19 @@ def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None)
         _mark_used(file)
         if on_problems and snap.calendar.warnings:
             on_problems(list(snap.calendar.warnings))
-    _open[id(snap.calendar)] = (file, snap)
-    return snap.calendar
+    snap.file = file
+    return snap.calendar, snap
 
 
-def snapshot(calendar: Calendar) -> Snapshot | None:
-    """The snapshot of this calendar (its rendered posts, to read and add to), or None without one."""
-    entry = _open.get(id(calendar))
-    return entry[1] if entry else None
-
-
-def syntax(calendar: Calendar, check: Callable[[], list[Problem]]) -> list[Problem]:
-    """The template syntax problems: kept with the snapshot, since they depend only on its key."""
-    entry = _open.get(id(calendar))
-    if entry is None:
-        return check()
-    snap = entry[1]
-    if snap.syntax is None:
-        snap.syntax = check()
-        snap.changed = True
-    return list(snap.syntax)
-
-
-def flush() -> None:
-    """Write back the snapshots this process added to, then forget them all.
+def store(snap: Snapshot) -> None:
+    """Write back a snapshot this run added to.
 
     Not one whose inputs changed while the run used them (an edit saved mid-run): what it holds
     may mix both versions, and the key it would be stored under is the old one.
     """
-    entries = list(_open.values())
-    _open.clear()
-    for file, snap in entries:
-        if snap.changed and _key(snap.calendar.path) == snap.key and _signatures_hold(snap):
-            _write(file, snap)
+    if snap.changed and snap.file is not None and _key(snap.calendar.path) == snap.key and _signatures_hold(snap):
+        _write(snap.file, snap)
+        snap.changed = False
 
 
 def _signatures_hold(snap: Snapshot) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from campaigner.calendar import RAPID_FILE, Calendar, load_calendar
 from campaigner.errors import ConfigError, Problem, display_path
-from campaigner.render import Post, expand
+from campaigner.render import Post, Renderer, expand
 
 
 @dataclass
@@ -65,9 +65,9 @@ def _signature(p: Post) -> tuple:
     return (p.text, p.due, p.draft)
 
 
-def diff(calendar_path: Path, current: Calendar, ref: str, start: date, end: date) -> DiffReport:
+def diff(calendar_path: Path, current: Calendar, ref: str, start: date, end: date, *, renderer: Renderer | None = None) -> DiffReport:
     """Compare the posts of `current` with those of the calendar as it was at `ref`, for local dates in [start, end]."""
-    new_posts = expand(current, start, end)
+    new_posts = expand(current, start, end, renderer=renderer)
     with tempfile.TemporaryDirectory(prefix="campaigner-diff-") as tmp:
         base_path = checkout(calendar_path, ref, Path(tmp))
         if base_path is None:

@@ -20,7 +20,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -340,9 +340,9 @@ def edit_entry(text: str, event_id: str, *, set_: dict[str, Any] | None = None, 
 # ---------------------------------------------------------------- staging: load and render before writing
 
 
-def event_posts(calendar: Calendar, event: Event) -> list[Post]:
+def event_posts(calendar: Calendar, event: Event, renderer: Renderer | None = None) -> list[Post]:
     """Every post of a one-off event (its first date), for every account and language; ConfigError on failure."""
-    renderer = Renderer(calendar)
+    renderer = renderer if renderer is not None and renderer.calendar is calendar else Renderer(calendar)
     occ = Occurrence(event, event.date, local_instant(event.date, event.time, calendar.campaign.tz))
     posts: list[Post] = []
     problems: list[Problem] = []
@@ -405,12 +405,19 @@ class Written:
     calendar: Calendar | None = None  # the real calendar after the write (None for a dry run)
 
 
-def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = False) -> Written:
-    """Append `entry` to rapid.yaml unless an event already stands for it; check it loads and renders first."""
+Loader = Callable[[Path], Calendar]
+
+
+def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = False, load: Loader = load_calendar) -> Written:
+    """Append `entry` to rapid.yaml unless an event already stands for it; check it loads and renders first.
+
+    `load` reads the calendar (the session's, through the snapshot cache); the checks of the file as
+    it would be are made in a shadow folder, without the cache.
+    """
     rapid = rapid_path(calendar_path)
     # A dry run writes nothing, not even the lock file.
     with (nullcontext() if dry_run else locked(rapid)):
-        cal = load_calendar(calendar_path)  # re-read under the lock: another writer may have just added it
+        cal = load(calendar_path)  # re-read under the lock: another writer may have just added it
         existing = same_event(cal, entry)
         if existing is not None:
             return Written(existing, event_posts(cal, existing), created=False, calendar=cal)
@@ -420,17 +427,17 @@ def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = Fal
         if dry_run:
             return Written(event._replace(file=rapid), posts)  # name the real file, not the shadow folder
         atomic_write(rapid, new_text)
-    return _reloaded(calendar_path, entry["id"])
+    return _reloaded(calendar_path, entry["id"], load)
 
 
-def _reloaded(calendar_path: Path, event_id: str, changes: list[str] | None = None) -> Written:
-    cal = load_calendar(calendar_path)
+def _reloaded(calendar_path: Path, event_id: str, load: Loader, changes: list[str] | None = None) -> Written:
+    cal = load(calendar_path)
     event = cal.event(event_id)
     return Written(event, event_posts(cal, event), changes=changes or [], calendar=cal)
 
 
-def _rapid_event(calendar_path: Path, event_id: str) -> tuple[Calendar, Event]:
-    cal = load_calendar(calendar_path)
+def _rapid_event(calendar_path: Path, event_id: str, load: Loader) -> tuple[Calendar, Event]:
+    cal = load(calendar_path)
     event = cal.require(event_id)
     if event.file.resolve() != rapid_path(calendar_path).resolve():
         raise ConfigError([problem_at(event.file, event.line, 1, f"event '{event_id}' is in {display_path(event.file)}, which campaigner never rewrites: "
@@ -438,11 +445,11 @@ def _rapid_event(calendar_path: Path, event_id: str) -> tuple[Calendar, Event]:
     return cal, event
 
 
-def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime) -> Written:
+def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime, load: Loader = load_calendar) -> Written:
     """Approve a rapid.yaml event: no longer a draft, approved_by/approved_at recorded, due now if its time has passed."""
     rapid = rapid_path(calendar_path)
     with locked(rapid):
-        cal, event = _rapid_event(calendar_path, event_id)
+        cal, event = _rapid_event(calendar_path, event_id, load)
         text = read_text(rapid)
         item = {k.value: v for k, v in _entry_node(_compose(text, rapid), event_id, rapid).value}
         local = now.astimezone(cal.campaign.tz)
@@ -476,14 +483,14 @@ def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime) -> W
             raise ConfigError(f"event '{event_id}' would still be a draft after approval; check its draft: line in {display_path(rapid)}")
         _unfit(approved, posts)
         atomic_write(rapid, new_text)
-    return _reloaded(calendar_path, event_id, changes)
+    return _reloaded(calendar_path, event_id, load, changes)
 
 
-def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime) -> Written:
+def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime, load: Loader = load_calendar) -> Written:
     """Reject a rapid.yaml event: it stays in the file as a draft with rejected_by/rejected_at, and never goes out."""
     rapid = rapid_path(calendar_path)
     with locked(rapid):
-        cal, event = _rapid_event(calendar_path, event_id)
+        cal, event = _rapid_event(calendar_path, event_id, load)
         text = read_text(rapid)
         item = {k.value: v for k, v in _entry_node(_compose(text, rapid), event_id, rapid).value}
         if "rejected_by" in item:
@@ -492,4 +499,4 @@ def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime) -> Wr
         new_text = edit_entry(text, event_id, set_={"draft": True, "rejected_by": who, "rejected_at": local.isoformat(timespec="seconds")}, path=rapid)
         _check(calendar_path, new_text, event_id)
         atomic_write(rapid, new_text)
-    return _reloaded(calendar_path, event_id)
+    return _reloaded(calendar_path, event_id, load)

@@ -24,7 +24,9 @@ from campaigner.recurrence import Occurrence, occurrences
 if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
     from jinja2.sandbox import SandboxedEnvironment
 
-    from campaigner.cache import Rendered
+    from campaigner.adapters.base import Message
+
+    from campaigner.cache import Rendered, Snapshot
 
 # Below this many posts to render, a second process costs more than it saves (~20 ms to fork and
 # to send the results back, against ~50 us a post).
@@ -164,6 +166,20 @@ class Post(NamedTuple):
         """sha256 of the text, recorded with what was sent."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
+    def message(self, part: int = 0, reply_to: str | None = None) -> Message:
+        """What the adapter sends for this post, or one part of its thread (media and link go with the first)."""
+        from campaigner.adapters.base import MediaItem, Message
+
+        first = part == 0
+        return Message(
+            text=self.parts[part],
+            idempotency_key=self.id if len(self.parts) == 1 else f"{self.id}#{part + 1}",
+            media=tuple(MediaItem(m.path, m.alt) for m in self.media) if first else (),
+            link=self.event.link if first else None,
+            reply_to=reply_to,
+            language=self.language,
+        )
+
 
 def post_id(event_id: str, day: date, account: str, lang: str) -> str:
     """`<event id>/<YYYY-MM-DD>/<account>/<lang>`, the key of a post in the ledger."""
@@ -192,13 +208,11 @@ def environment(folder: Path) -> SandboxedEnvironment:
 class Renderer:
     """Finds, compiles (once) and renders templates for one calendar."""
 
-    def __init__(self, calendar: Calendar):
-        from campaigner import cache
-
+    def __init__(self, calendar: Calendar, snapshot: Snapshot | None = None):
         self.calendar = calendar
         self.folder = calendar.root / "templates"
         # The snapshot of these very inputs (see cache.py), with the posts already rendered; or None.
-        self._snapshot = cache.snapshot(calendar)
+        self.snapshot = snapshot
         self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
         self._campaign = _Namespace(
             name=calendar.campaign.name,
@@ -293,14 +307,14 @@ class Renderer:
             if isinstance(result, ConfigError):
                 out.append(result)
                 continue
-            if i in rendered_here and self._snapshot is not None:
-                self._snapshot.remember(pid, result)
+            if i in rendered_here and self.snapshot is not None:
+                self.snapshot.remember(pid, result)
             out.append(self._post(pid, occ, account, lang, result))
         return out
 
     def _kept(self, pid: str, occ: Occurrence) -> Rendered | None:
         """What the snapshot holds for this post, if it was rendered for the same due instant."""
-        kept = self._snapshot.rendered.get(pid) if self._snapshot is not None else None
+        kept = self.snapshot.rendered.get(pid) if self.snapshot is not None else None
         return kept if kept is not None and kept[0] == occ.due.isoformat() else None
 
     @staticmethod

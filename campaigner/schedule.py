@@ -19,7 +19,7 @@ class Decision:
     def __init__(self) -> None:
         self.send: list[Post] = []
         self.missed: list[Post] = []
-        self.waiting: list[tuple[Post, PostRecord]] = []
+        self.waiting: list[tuple[Post, str]] = []  # (post, why it waits)
         self.drafts: list[Post] = []
 
 
@@ -31,9 +31,16 @@ def status(post: Post, record: PostRecord | None) -> str:
 
 
 def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: datetime, grace_for: Callable[[Post], timedelta]) -> Decision:
-    """Sort posts due at or before `now` into send, missed, waiting and held drafts."""
+    """Sort posts due at or before `now` into send, missed, waiting and held drafts.
+
+    Order is kept across runs: while an account's post waits for its retry (a transient failure,
+    within its grace), that account's later posts wait behind it. An unknown post holds nothing
+    back: a person settles it, and holding the account until then could turn one timeout into a
+    missed morning.
+    """
     d = Decision()
-    for post in posts:
+    blocked: dict[str, Post] = {}  # account -> the earlier post it waits behind
+    for post in sorted(posts, key=lambda p: (p.due, p.id)):
         if post.due > now:
             continue
         rec = records.get(post.id)
@@ -45,8 +52,11 @@ def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: dateti
             d.drafts.append(post)
         elif now >= post.due + grace_for(post):
             d.missed.append(post)
-        elif retryable and rec.next_attempt and rec.next_attempt > now:
-            d.waiting.append((post, rec))
+        elif retryable and rec is not None and rec.next_attempt and rec.next_attempt > now:
+            d.waiting.append((post, rec.error or f"waiting for its retry at {rec.next_attempt.isoformat()}"))
+            blocked.setdefault(post.account, post)
+        elif post.account in blocked:
+            d.waiting.append((post, f"waits behind {blocked[post.account].id}, which is waiting for its retry (posts of an account go out in order)"))
         else:
             d.send.append(post)
     return d

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jinja2
 
-from campaigner import cache
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, problem_at
 from campaigner.recurrence import next_or_last
@@ -32,11 +31,12 @@ class Report:
         return [p for p in self.problems if p.severity != "error"]
 
 
-def validate(calendar: Calendar, now: datetime) -> Report:
+def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None) -> Report:
     """Render every event once (its next occurrence after now, else its last) for every account and language."""
     report = Report(problems=list(calendar.warnings))
-    renderer = Renderer(calendar)
-    report.problems += cache.syntax(calendar, lambda: _compile_all(renderer.env, renderer.folder))
+    renderer = renderer or Renderer(calendar)
+    check = lambda: _compile_all(renderer.env, renderer.folder)  # noqa: E731
+    report.problems += renderer.snapshot.template_syntax(check) if renderer.snapshot is not None else check()
     items = [(occ, calendar.accounts[name], lang)
              for occ in (next_or_last(event, calendar.campaign.tz, now) for event in calendar.events)
              for name in occ.event.accounts for lang in calendar.languages_for(calendar.accounts[name])]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from campaigner import __version__, rapid
-from campaigner.calendar import Calendar, Feed
+from campaigner.calendar import Calendar, Feed, load_calendar
 from campaigner.errors import ConfigError
 
 USER_AGENT = f"campaigner/{__version__} (feed watcher of a campaign to ban landmines and cluster munitions)"
@@ -188,16 +188,20 @@ def parse(content: bytes, headers: dict[str, str], url: str, tz: Any) -> list[It
 
 
 def watch(calendar_path: Path, calendar: Calendar, ledger: Any, now: datetime, *, timeout: float = DEFAULT_TIMEOUT,
-          max_age: timedelta = DEFAULT_MAX_AGE, session: Any = None) -> list[FeedResult]:
-    """Check every feed once; draft each new matching item; return one result per feed."""
+          max_age: timedelta = DEFAULT_MAX_AGE, session: Any = None, load: rapid.Loader | None = None) -> list[FeedResult]:
+    """Check every feed once; draft each new matching item; return one result per feed.
+
+    `load` reads the calendar when a draft is added (the runtime session's, through the cache).
+    """
     import requests
 
     session = session or requests.Session()
-    return [_watch_one(calendar_path, calendar, ledger, feed, now, timeout, max_age, session) for feed in calendar.feeds]
+    load = load or load_calendar
+    return [_watch_one(calendar_path, calendar, ledger, feed, now, timeout, max_age, session, load) for feed in calendar.feeds]
 
 
 def _watch_one(calendar_path: Path, calendar: Calendar, ledger: Any, feed: Feed, now: datetime, timeout: float,
-               max_age: timedelta, session: Any) -> FeedResult:
+               max_age: timedelta, session: Any, load: rapid.Loader) -> FeedResult:
     result = FeedResult(feed.name)
     etag, modified = ledger.feed_state(feed.name)
     try:
@@ -234,7 +238,7 @@ def _watch_one(calendar_path: Path, calendar: Calendar, ledger: Any, feed: Feed,
         try:
             # Under the rapid.yaml lock, an event already citing this link (drafted by an overlapping run,
             # or condemned by hand) is found and nothing is appended.
-            written = rapid.add_event(calendar_path, entry)
+            written = rapid.add_event(calendar_path, entry, load=load)
         except ConfigError as exc:
             result.problems.append(f"could not draft '{item.title}' ({item.link}): " + "; ".join(str(p) for p in exc.problems))
             continue

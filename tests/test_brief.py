@@ -221,7 +221,9 @@ def test_a_draft_is_not_briefed(cal, smtp):
     assert result.exit_code == 2 and "contradict" in result.stderr
     assert condemn(cal, "--draft").exit_code == 0
     later = runner.invoke(app, ["brief", rapid_event_id(), "--calendar", str(cal), "--now", "2026-11-30T15:00"])
-    assert later.exit_code == 0 and "is a draft" in later.stderr
+    assert later.exit_code == 1 and "is a draft" in later.stderr  # a refusal is not a success
+    rehearsal = runner.invoke(app, ["brief", rapid_event_id(), "--dry-run", "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert rehearsal.exit_code == 0 and "is a draft" in rehearsal.stderr and "would email" in rehearsal.stdout  # shown, with the warning
     assert smtp.messages == []
 
 

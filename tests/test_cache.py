@@ -175,9 +175,10 @@ def test_a_snapshot_others_can_write_is_not_read(good):
 
 
 def test_an_edit_saved_during_a_run_is_not_stored_under_the_old_key(good):
-    cal = cache.load(good)
-    render.expand(cal, cache_date(2026, 7, 1), cache_date(2026, 8, 31))
-    (good.parent / "templates/story/en.j2").write_text("Edited mid-run: {{ vars.title }}\n", encoding="utf-8")
-    cache.flush()
+    from campaigner import runtime
+
+    with runtime.session(good) as rt:
+        render.expand(rt.calendar, cache_date(2026, 7, 1), cache_date(2026, 8, 31), renderer=rt.renderer)
+        (good.parent / "templates/story/en.j2").write_text("Edited mid-run: {{ vars.title }}\n", encoding="utf-8")
     assert snapshots() == []  # nothing written: the next run loads and renders afresh
     assert any(t.startswith("Edited mid-run") for t in texts(good))

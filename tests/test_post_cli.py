@@ -110,8 +110,18 @@ def test_status_history_and_resolve_tell_a_volunteer_what_to_do(cal, tmp_path):
     assert bad.exit_code == 2 and "no post 'nope/2026-12-03/alpha/en'" in bad.stderr
 
 
+def test_one_accounts_missing_credentials_leave_the_others_publishing(cal, monkeypatch, tmp_path):
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 1, result.output
+    assert "published morning/2026-12-03/beta/en" in result.stdout
+    assert "account alpha" in result.stderr and "set CAMPAIGNER_ALPHA_TOKEN" in result.stderr and "stay pending" in result.stderr
+    assert [s["account"] for s in sends(tmp_path / "sent.jsonl")] == ["beta"]
+
+
 def test_missing_credentials_exit_2_and_leave_the_ledger_untouched(cal, monkeypatch):
     monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    monkeypatch.delenv("CAMPAIGNER_BETA_TOKEN")
     result = invoke("post", "--calendar", str(cal), "--now", MORNING)
     assert result.exit_code == 2
     assert "set CAMPAIGNER_ALPHA_TOKEN" in result.stderr and "Traceback" not in result.output

@@ -197,11 +197,24 @@ def test_thread_resumes_from_the_first_unsent_part(world):
     assert sent[0]["text"].endswith(f"1/{len(keys)}")
 
 
-def test_missing_credentials_stop_the_run_before_anything_is_claimed(world, monkeypatch):
+def test_an_account_without_credentials_does_not_stop_the_others(world, monkeypatch):
+    monkeypatch.delenv("CAMPAIGNER_BETA_TOKEN")
+    report = world.run(at("2026-12-03T09:05"))
+    assert {r.id: r.status for r in report.results} == {"morning/2026-12-03/alpha/en": "published"}
+    assert len(report.account_problems) == 1 and "CAMPAIGNER_BETA_TOKEN" in report.account_problems[0]
+    assert report.exit_code == 1
+    assert world.state("morning/2026-12-03/beta/en") is None  # never claimed: still pending
+    monkeypatch.setenv("CAMPAIGNER_BETA_TOKEN", "beta-secret-token")
+    later = world.run(at("2026-12-03T09:10"))
+    assert {r.id: r.status for r in later.results} == {"morning/2026-12-03/beta/en": "published"}
+
+
+def test_no_account_with_credentials_stops_the_run_before_anything_is_claimed(world, monkeypatch):
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
     monkeypatch.delenv("CAMPAIGNER_BETA_TOKEN")
     with pytest.raises(ConfigError) as exc:
         world.run(at("2026-12-03T09:05"))
-    assert "CAMPAIGNER_BETA_TOKEN" in str(exc.value)
+    assert "CAMPAIGNER_ALPHA_TOKEN" in str(exc.value) and "CAMPAIGNER_BETA_TOKEN" in str(exc.value)
     assert world.ledger.counts() == {}
     assert world.ledger.last_run() is None
 

@@ -28,6 +28,9 @@ class Message:
     media: tuple[MediaItem, ...] = ()
     link: str | None = None
     reply_to: str | None = None  # remote id of the previous part of a thread
+    language: str | None = None  # the text's language (BCP 47), for platforms that take it
+    subject: str | None = None  # for addressed channels (email): the subject line
+    recipient: tuple[str, str] | None = None  # for addressed channels: (display name, address)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,16 @@ class Adapter:
         self.options = dict(options)
         self.credentials = dict(credentials)
         self.session = session
+
+    def open(self) -> None:
+        """Get ready to send (log in, connect), before the engine claims anything for this account.
+
+        Raise Transient or Permanent when that fails: nothing has been claimed, so the account's
+        posts simply stay pending. Most HTTP platforms need nothing here.
+        """
+
+    def close(self) -> None:
+        """Release what `open` or `publish` set up (a mail session); never raises."""
 
     def publish(self, message: Message) -> Receipt:
         """Send one message; return a Receipt or raise Transient, Permanent or Ambiguous."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from campaigner.credentials import redact
+from campaigner.cli._print import error_lines
 from campaigner.errors import CampaignerError, ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
@@ -19,13 +18,6 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 def debug() -> bool:
     """True when CAMPAIGNER_DEBUG asks for tracebacks."""
     return os.environ.get("CAMPAIGNER_DEBUG", "") not in ("", "0")
-
-
-def print_error_lines(lines: list[str]) -> None:
-    """Problems go to stderr, one per line, secrets scrubbed."""
-    for line in lines:
-        sys.stderr.write(redact(line) + "\n")
-    sys.stderr.flush()
 
 
 class Group(TyperGroup):
@@ -46,22 +38,20 @@ class Group(TyperGroup):
         return command
 
     def invoke(self, ctx: Any) -> Any:
-        from campaigner import cache
-
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
             if debug():
                 traceback.print_exc()
-            print_error_lines([str(p) for p in exc.problems])
+            error_lines([str(p) for p in exc.problems])
             raise typer.Exit(EXIT_CONFIG) from None
         except CampaignerError as exc:
             if debug():
                 traceback.print_exc()
-            print_error_lines([f"campaigner: {exc}"])
+            error_lines([f"campaigner: {exc}"])
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            print_error_lines(["campaigner: interrupted"])
+            error_lines(["campaigner: interrupted"])
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # BrokenPipeError (`campaigner plan | head`): click ends the run quietly, exit 1
@@ -70,7 +60,5 @@ class Group(TyperGroup):
                 raise  # usage errors: typer prints them itself
             if debug():
                 traceback.print_exc()
-            print_error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
+            error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
             raise typer.Exit(EXIT_INTERNAL) from None
-        finally:
-            cache.flush()  # what this run loaded and rendered, for the next run

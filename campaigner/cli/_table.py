@@ -48,6 +48,14 @@ class Out:
         """Write one line."""
         self.stream.write(self.style(text, *styles) + "\n")
 
+    def rule(self, title: str = "") -> None:
+        """A horizontal rule across the width (80 columns off a terminal) with a title in its middle."""
+        width = self.width if self.is_terminal else 80
+        title = fit(title, max(width - 6, 1))
+        left = max((width - cell_len(title) - 2) // 2, 1)
+        right = max(width - cell_len(title) - 2 - left, 1)
+        self.line("─" * left + f" {title} " + "─" * right if title else "─" * width)
+
 
 def _isatty(stream: TextIO) -> bool:
     try:

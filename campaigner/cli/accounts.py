@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from campaigner.cli._options import AccountOpt, CalendarOpt, JsonOpt, check_accounts, load
+from campaigner.cli._options import AccountOpt, CalendarOpt, JsonOpt, check_accounts, session
 
 app = typer.Typer(help="Accounts and their credentials.", rich_markup_mode=None)  # plain help: see cli/__init__.py
 
@@ -21,15 +21,15 @@ def accounts(
     """List each account, its platform, and which credentials are set (masked) or missing, without the network."""
     if ctx.invoked_subcommand is not None:
         return
-    from campaigner import adapters, credentials
+    from campaigner import accounts as accounts_, adapters, credentials
 
-    cal = load(calendar)
-    credentials.load_env_file(cal.root)
+    with session(calendar) as rt:
+        cal = rt.calendar
     rows = []
     for name, account in cal.accounts.items():
         cls = adapters.adapter_class(account.platform)
-        keys = list(dict.fromkeys(k for s in cls.credential_sets for k in s))
-        found = credentials.lookup(name, keys)
+        keys = accounts_.credential_keys(cal, name)
+        found = accounts_.found_credentials(cal, name)
         usable = credentials.complete_set(found, cls.credential_sets)
         rows.append({
             "account": name, "platform": account.platform, "languages": list(cal.languages_for(account)),
@@ -54,19 +54,18 @@ def check(
     account: AccountOpt = None,
 ) -> None:
     """Verify each account live (X: who the token belongs to; Facebook: the Page's name); one line each."""
+    from campaigner.accounts import credential_problems
     from campaigner.credentials import redact
-    from campaigner.publish import build_adapter, credentials_problems
 
-    cal = load(calendar)
-    names = check_accounts(cal, account) or list(cal.accounts)
     failed = False
-    for name in names:
-        problems = credentials_problems(cal, [name])
-        if problems:
-            typer.echo(redact(f"{name}: not checked: {problems[0].message}"))
-            failed = True
-            continue
-        result = build_adapter(cal, name).check()
-        failed |= not result.ok
-        typer.echo(redact(f"{name}: {'ok' if result.ok else 'FAILED'}: {result.detail}"))
+    with session(calendar) as rt:
+        for name in check_accounts(rt.calendar, account) or list(rt.calendar.accounts):
+            problems = credential_problems(rt.calendar, [name])
+            if problems:
+                typer.echo(redact(f"{name}: not checked: {problems[name].message}"))
+                failed = True
+                continue
+            result = rt.adapter(name).check()  # through the plugin seam, like every other request
+            failed |= not result.ok
+            typer.echo(redact(f"{name}: {'ok' if result.ok else 'FAILED'}: {result.detail}"))
     raise typer.Exit(1 if failed else 0)

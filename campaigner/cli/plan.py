@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Iterable, Optional
 
 import typer
 
-from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, ledger_url, load, parse_day, resolve_now
+from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, parse_day, session
 
 if TYPE_CHECKING:
     from campaigner.calendar import Calendar
@@ -36,26 +36,27 @@ def plan(
     """Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state."""
     from campaigner.calendar import suggest
     from campaigner.errors import ConfigError, Problem
-    from campaigner.ledger import open_ledger
     from campaigner.render import expand
     from campaigner.schedule import status
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    accounts = check_accounts(cal, account)
-    today = moment.astimezone(cal.campaign.tz).date()
-    start = parse_day(from_, "--from") if from_ else today
-    end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
-    if end < start:
-        raise ConfigError([Problem("--to", 0, 0, f"{end} is before {start}: --to must not be earlier than --from")])
-    for k in kind or []:
-        if k not in {e.kind for e in cal.events}:
-            raise ConfigError([Problem("--kind", 0, 0, f"no event has kind '{k}'{suggest(k, {e.kind for e in cal.events})}")])
-    posts = expand(cal, start, end, accounts=accounts, kinds=kind)
-    if not from_:
-        posts = [p for p in posts if p.due >= moment or p.due.date() == today]
-    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
-    records = ledger.states(p.id for p in posts) if ledger else {}
+    with session(calendar, db=db, now=now) as rt:
+        cal, moment = rt.calendar, rt.now
+        accounts = check_accounts(cal, account)
+        today = moment.astimezone(cal.campaign.tz).date()
+        start = parse_day(from_, "--from") if from_ else today
+        try:
+            end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
+        except OverflowError:
+            raise ConfigError([Problem("--days", 0, 0, f"{days} days from {start} is past the year 9999: give fewer days")]) from None
+        if end < start:
+            raise ConfigError([Problem("--to", 0, 0, f"{end} is before {start}: --to must not be earlier than --from")])
+        for k in kind or []:
+            if k not in {e.kind for e in cal.events}:
+                raise ConfigError([Problem("--kind", 0, 0, f"no event has kind '{k}'{suggest(k, {e.kind for e in cal.events})}")])
+        posts = expand(cal, start, end, accounts=accounts, kinds=kind, renderer=rt.renderer)
+        if not from_:
+            posts = [p for p in posts if p.due >= moment or p.due.date() == today]
+        records = rt.ledger.states(p.id for p in posts) if rt.ledger_exists() else {}
     states = {p.id: status(p, records.get(p.id)) for p in posts}
 
     if as_json:

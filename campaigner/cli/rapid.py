@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from campaigner.cli._options import CalendarOpt, DbOpt, JsonOpt, NowOpt, ledger_url, load, parse_day, resolve_now
+from campaigner.cli import _print
+from campaigner.cli._options import CalendarOpt, DbOpt, JsonOpt, NowOpt, parse_day, session
 from campaigner.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
-    from campaigner.calendar import Calendar, Event
+    from campaigner.calendar import Calendar
     from campaigner.rapid import Written
     from campaigner.render import Post
+    from campaigner.respond import Response
+    from campaigner.runtime import Session
 
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="When it is due: an ISO date-time (local campaign time without an offset); default now.", show_default=False)]
 DraftOpt = Annotated[bool, typer.Option("--draft", help="Write it as a draft: shown by plan, published only after 'campaigner approve ID'.")]
@@ -72,12 +74,11 @@ def condemn(
 
     if not report.strip().startswith(("http://", "https://")):
         raise ConfigError([Problem("--report", 0, 0, f"'{report}' is not an http(s) URL; paste the report's link")])
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    due = _at(at, cal, moment)
-    entry = rapid.condemnation_entry(cal, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title)
-    _rapid_command(cal, calendar, rapid.review(entry, cal, draft=draft, who=_who(reviewer), now=moment), moment, due,
-                   post_now=post_now, brief=brief, dry_run=dry_run, db=db, as_json=as_json)
+    with session(calendar, db=db, now=now, write=not dry_run) as rt:
+        due = _at(at, rt.calendar, rt.now)
+        entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title)
+        _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
+                 post_now=post_now, brief=brief, dry_run=dry_run, as_json=as_json)
 
 
 def praise(
@@ -101,50 +102,57 @@ def praise(
 
     if treaty not in ("ccm", "mine-ban"):
         raise ConfigError([Problem("--treaty", 0, 0, f"'{treaty}' is not ccm or mine-ban")])
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    due = _at(at, cal, moment)
-    entry = rapid.accession_entry(cal, due, country=country.strip(), joined=parse_day(joined, "--joined"), treaty=treaty,
-                                  party_number=party_number, country_km=country_km)
-    _rapid_command(cal, calendar, rapid.review(entry, cal, draft=draft, who=_who(reviewer), now=moment), moment, due,
-                   post_now=post_now, brief=False, dry_run=dry_run, db=db, as_json=as_json)
+    joined_day = parse_day(joined, "--joined")
+    with session(calendar, db=db, now=now, write=not dry_run) as rt:
+        due = _at(at, rt.calendar, rt.now)
+        entry = rapid.accession_entry(rt.calendar, due, country=country.strip(), joined=joined_day, treaty=treaty,
+                                      party_number=party_number, country_km=country_km)
+        _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
+                 post_now=post_now, brief=False, dry_run=dry_run, as_json=as_json)
 
 
-def _rapid_command(cal: Calendar, calendar: Path, entry: dict, moment: datetime, due: datetime, *, post_now: bool, brief: bool,
-                   dry_run: bool, db: str | None, as_json: bool) -> None:
-    from campaigner import rapid
-    from campaigner.publish import credentials_problems
+def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: bool, dry_run: bool, as_json: bool) -> None:
+    from campaigner.respond import respond
 
-    if post_now and entry.get("draft"):
-        raise ConfigError("--post and --draft contradict each other: a draft is never published")
-    if post_now and due > moment:
-        raise ConfigError("--post publishes now, but --at is in the future: leave out --post and the 'campaigner post' run after that time sends it")
-    if brief and entry.get("draft"):
-        raise ConfigError("--brief and --draft contradict each other: journalists get the statement once it is approved ('campaigner brief ID')")
-    settings = None
-    if not dry_run:
-        # Check what sending needs before writing, so a missing credential does not leave a half-done command.
-        if post_now and (problems := credentials_problems(cal, cal.accounts)):
-            raise ConfigError(problems)
-        if brief:
-            from campaigner.brief import SMTPSettings
-
-            settings = SMTPSettings.from_env(cal)
-    written = rapid.add_event(calendar, entry, dry_run=dry_run)
-    out: dict[str, Any] = {"event": written.event.id, "created": written.created, "draft": written.event.draft,
-                           "file": str(written.event.file), "posts": [_post_json(p) for p in written.posts]}
-    exit_code = 0
-    if not as_json:
-        _say_written(written, dry_run)
-        _print_posts(written.posts)
-    live = written.calendar or cal
-    if post_now and not dry_run:
-        exit_code = max(exit_code, _publish(live, calendar, written, moment, db, as_json, out))
-    if brief:
-        exit_code = max(exit_code, _brief(live, calendar, written.event, written.posts, moment, db, dry_run, as_json, out, settings))
+    response = respond(rt, entry, due, post_now=post_now, brief=brief, dry_run=dry_run)
+    written = response.written
+    assert written is not None
     if as_json:
+        out: dict[str, Any] = {"event": written.event.id, "created": written.created, "draft": written.event.draft,
+                               "file": str(written.event.file), "posts": [_post_json(p) for p in written.posts]}
+        if response.published is not None:
+            out["published"] = [r.as_json() for r in response.published.results]
+        _briefs_json(response, out)
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
-    raise typer.Exit(exit_code)
+    else:
+        _say_written(written, dry_run)
+        _print.posts(written.posts)
+        if response.published is not None:
+            _print.run_report(response.published, as_json=False, verbose=True)
+        _print_briefs(response)
+    _print.error_lines(response.notes)
+    raise typer.Exit(response.exit_code)
+
+
+def _briefs_json(response: Response, out: dict) -> None:
+    if response.emails is not None:
+        out["briefs"] = [{"id": e.id, "to": e.journalist.email, "language": e.language, "subject": e.subject, "body": e.body} for e in response.emails]
+    elif response.briefs is not None:
+        out["briefs"] = [r.as_json() for r in response.briefs]
+
+
+def _print_briefs(response: Response) -> None:
+    for e in response.emails or []:
+        typer.echo(f"--- would email {e.journalist.name} <{e.journalist.email}> ({e.language})")
+        typer.echo(f"Subject: {e.subject}\n")
+        typer.echo(e.body)
+    for r in response.briefs or []:
+        if r.status == "sent":
+            typer.echo(f"emailed {r.to} ({r.language}) {r.message_id}")
+        elif r.status == "already":
+            typer.echo(f"already briefed {r.to}")
+        else:
+            _print.error_lines([f"{r.status} {r.id}: {r.error}"])
 
 
 def _say_written(written: Written, dry_run: bool) -> None:
@@ -165,82 +173,9 @@ def _say_written(written: Written, dry_run: bool) -> None:
         typer.echo(f"added {e.id} to {where} (due {due}{who}); the next 'campaigner post' publishes it")
 
 
-def _print_posts(posts: list[Post]) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(highlight=False, soft_wrap=True)
-    for p in posts:
-        # Text(): report titles come from outside and may contain [markup] that rich must not interpret.
-        console.rule(Text(f"{p.id}  {p.length}/{p.limit}" + ("" if p.fits else "  TOO LONG") + (f"  {len(p.parts)} parts" if len(p.parts) > 1 else "")))
-        console.print(Text(p.text))
-
-
 def _post_json(p: Post) -> dict:
     return {"id": p.id, "account": p.account, "platform": p.platform, "language": p.language, "due": p.due.isoformat(),
             "text": p.text, "length": p.length, "limit": p.limit, "fits": p.fits, "draft": p.draft}
-
-
-def _publish(cal: Calendar, calendar: Path, written: Written, moment: datetime, db: str | None, as_json: bool, out: dict) -> int:
-    from campaigner import runtime
-    from campaigner.cli.post import print_report
-    from campaigner.ledger import open_ledger
-    from campaigner.publish import Publisher
-
-    if written.event.draft:
-        sys.stderr.write(f"{written.event.id} is a draft: not published; 'campaigner approve {written.event.id}' first\n")
-        return 0
-    ledger = open_ledger(ledger_url(calendar, db))
-    try:
-        report = Publisher(cal, ledger, runtime.adapter_factory(cal)).run(moment, posts=written.posts)
-    finally:
-        ledger.close()
-    out["published"] = [r.as_json() for r in report.results]
-    if not as_json:
-        print_report(report, as_json=False, verbose=True)
-    return report.exit_code
-
-
-def _brief(cal: Calendar, calendar: Path, event: Event, posts: list[Post], moment: datetime, db: str | None, dry_run: bool,
-           as_json: bool, out: dict, settings: Any = None) -> int:
-    from campaigner import brief as briefing
-    from campaigner.credentials import redact
-    from campaigner.ledger import open_ledger
-
-    if not cal.journalists:
-        sys.stderr.write("no journalists: in the calendar: nobody to brief\n")
-        return 0
-    if event.draft and not dry_run:
-        sys.stderr.write(f"{event.id} is a draft: journalists are briefed once it is approved ('campaigner brief {event.id}')\n")
-        return 0
-    if dry_run:
-        import os
-
-        emails = briefing.compose(cal, event, posts, moment, sender=os.environ.get("CAMPAIGNER_SMTP_FROM", ""))
-        out["briefs"] = [{"id": e.id, "to": e.journalist.email, "language": e.language, "subject": e.subject, "body": e.body} for e in emails]
-        if not as_json:
-            for e in emails:
-                typer.echo(f"--- would email {e.journalist.name} <{e.journalist.email}> ({e.language})")
-                typer.echo(f"Subject: {e.subject}\n")
-                typer.echo(e.body)
-        return 0
-    settings = settings or briefing.SMTPSettings.from_env(cal)
-    emails = briefing.compose(cal, event, posts, moment, sender=settings.sender)
-    ledger = open_ledger(ledger_url(calendar, db))
-    try:
-        results = briefing.send(ledger, emails, settings, moment)
-    finally:
-        ledger.close()
-    out["briefs"] = [r.as_json() for r in results]
-    if not as_json:
-        for r in results:
-            if r.status == "sent":
-                typer.echo(f"emailed {r.to} ({r.language}) {r.message_id}")
-            elif r.status == "already":
-                typer.echo(f"already briefed {r.to}")
-            else:
-                sys.stderr.write(redact(f"{r.status} {r.id}: {r.error}") + "\n")
-    return 1 if any(r.status in ("failed", "unknown") for r in results) else 0
 
 
 def brief(
@@ -253,15 +188,19 @@ def brief(
 ) -> None:
     """Email each journalist the event's report link and statement in their language, once (e.g. after approving a draft)."""
     from campaigner.rapid import event_posts
+    from campaigner.respond import briefing
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    event = cal.require(event_id)
-    out: dict[str, Any] = {"event": event.id}
-    code = _brief(cal, calendar, event, event_posts(cal, event), moment, db, dry_run, as_json, out)
+    with session(calendar, db=db, now=now, write=not dry_run) as rt:
+        event = rt.calendar.require(event_id)
+        response = briefing(rt, event, event_posts(rt.calendar, event, renderer=rt.renderer), dry_run=dry_run)
     if as_json:
+        out: dict[str, Any] = {"event": event.id}
+        _briefs_json(response, out)
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
-    raise typer.Exit(code)
+    else:
+        _print_briefs(response)
+    _print.error_lines(response.notes)
+    raise typer.Exit(response.exit_code)
 
 
 def approve(
@@ -273,15 +212,14 @@ def approve(
     """Approve a draft in rapid.yaml: record who and when; if its time has passed it becomes due now."""
     from campaigner import rapid
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    written = rapid.approve(calendar, event_id, who=_who(by), now=moment)
+    with session(calendar, now=now, write=True) as rt:
+        written = rapid.approve(rt.calendar_path, event_id, who=_who(by), now=rt.now, load=rt.reload)
     for change in written.changes:
         typer.echo(f"{event_id}: {change}")
     if written.created:
         e = written.event
         typer.echo(f"approved {e.id} (by {e.approved_by}); due {e.date.isoformat()} {e.time.strftime('%H:%M')}: the next 'campaigner post' publishes it")
-        _print_posts(written.posts)
+        _print.posts(written.posts)
 
 
 def reject(
@@ -293,21 +231,15 @@ def reject(
 ) -> None:
     """Reject an event in rapid.yaml: it stays there, marked rejected, and is never published."""
     from campaigner import rapid
-    from campaigner.ledger import open_ledger
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    written = rapid.reject(calendar, event_id, who=_who(by), now=moment)
+    with session(calendar, db=db, now=now) as rt:
+        written = rapid.reject(rt.calendar_path, event_id, who=_who(by), now=rt.now, load=rt.reload)
+        out = [r for r in rt.ledger.states(p.id for p in written.posts).values() if r.state == "published"] if rt.ledger_exists() else []
     for change in written.changes:
         typer.echo(f"{event_id}: {change}")
     if written.created:
         typer.echo(f"rejected {event_id}: it stays in {rapid.RAPID_FILE} as a draft and will not be published")
-    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
-    if ledger is not None:
-        out = [r for r in ledger.states(p.id for p in written.posts).values() if r.state == "published"]
-        ledger.close()
-        for r in out:
-            sys.stderr.write(f"already published before the rejection: {r.id} {r.url} (delete it on the platform by hand)\n")
+    _print.error_lines(f"already published before the rejection: {r.id} {r.url} (delete it on the platform by hand)" for r in out)
 
 
 def diff(
@@ -322,13 +254,13 @@ def diff(
     """Show the posts this calendar adds, removes or changes compared with a git revision; exit 1 when any differ."""
     from campaigner.diff import diff as run_diff
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    start = parse_day(from_, "--from") if from_ else moment.astimezone(cal.campaign.tz).date()
-    end = parse_day(to, "--to") if to else start + timedelta(days=days)
-    if end < start:
-        raise ConfigError([Problem("--to", 0, 0, f"{end} is before the first date {start}")])
-    report = run_diff(calendar, cal, base_ref, start, end)
+    with session(calendar, now=now) as rt:
+        cal = rt.calendar
+        start = parse_day(from_, "--from") if from_ else rt.now.astimezone(cal.campaign.tz).date()
+        end = parse_day(to, "--to") if to else start + timedelta(days=days)
+        if end < start:
+            raise ConfigError([Problem("--to", 0, 0, f"{end} is before the first date {start}")])
+        report = run_diff(rt.calendar_path, cal, base_ref, start, end, renderer=rt.renderer)
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         raise typer.Exit(1 if report.differs else 0)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, ledger_url, load, resolve_now
+from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, session
 
 CRON_SILENCE = timedelta(hours=1)
 
@@ -21,21 +21,20 @@ def status(
     db: DbOpt = None,
 ) -> None:
     """Posts that need a decision (unknown first), failures and their fixes, what is next, and the last run."""
-    from campaigner.ledger import open_ledger
     from campaigner.render import expand
     from campaigner.schedule import status as state_of
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
-    counts = ledger.counts() if ledger else {}
-    unknown = ledger.records(states=["unknown"]) if ledger else []
-    failed = ledger.records(states=["failed"]) if ledger else []
-    missed = ledger.records(states=["missed"], since=moment - timedelta(days=30)) if ledger else []
-    last = ledger.last_run("post") if ledger else None
-    today = moment.astimezone(cal.campaign.tz).date()
-    upcoming = [p for p in expand(cal, today, today + timedelta(days=30)) if p.due >= moment]
-    records = ledger.states(p.id for p in upcoming) if ledger else {}
+    with session(calendar, db=db, now=now) as rt:
+        cal, moment = rt.calendar, rt.now
+        ledger = rt.ledger if rt.ledger_exists() else None
+        counts = ledger.counts() if ledger else {}
+        unknown = ledger.records(states=["unknown"]) if ledger else []
+        failed = ledger.records(states=["failed"]) if ledger else []
+        missed = ledger.records(states=["missed"], since=moment - timedelta(days=30)) if ledger else []
+        last = ledger.last_run("post") if ledger else None
+        today = moment.astimezone(cal.campaign.tz).date()
+        upcoming = [p for p in expand(cal, today, today + timedelta(days=30), renderer=rt.renderer) if p.due >= moment]
+        records = ledger.states(p.id for p in upcoming) if ledger else {}
     upcoming = [p for p in upcoming if state_of(p, records.get(p.id)) == "pending"][:10]
     tz = cal.campaign.tz
 
@@ -107,18 +106,15 @@ def history(
     db: DbOpt = None,
 ) -> None:
     """What was published, when, and where to see it."""
-    from campaigner.ledger import open_ledger
-
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    accounts = check_accounts(cal, account)
-    ledger = open_ledger(ledger_url(calendar, db), readonly=True)
-    rows = []
-    if ledger is not None:
-        since = moment - timedelta(days=days)
-        rows = [r for r in ledger.records(states=["published"], since=since)
-                if (accounts is None or r.account in accounts) and r.published_at and since <= r.published_at <= moment]
-        rows.sort(key=lambda r: r.published_at)
+    with session(calendar, db=db, now=now) as rt:
+        cal, moment = rt.calendar, rt.now
+        accounts = check_accounts(cal, account)
+        rows = []
+        if rt.ledger_exists():
+            since = moment - timedelta(days=days)
+            rows = [r for r in rt.ledger.records(states=["published"], since=since)
+                    if (accounts is None or r.account in accounts) and r.published_at and since <= r.published_at <= moment]
+            rows.sort(key=lambda r: r.published_at)
     if as_json:
         typer.echo(json.dumps([{"id": r.id, "account": r.account, "platform": r.platform, "language": r.language,
                                 "published_at": r.published_at.isoformat(), "remote_id": r.remote_id, "url": r.url} for r in rows],

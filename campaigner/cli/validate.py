@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from campaigner.cli._options import CalendarOpt, NowOpt, load, resolve_now
+from campaigner.cli._options import CalendarOpt, NowOpt, session
 
 
 def validate(
@@ -16,18 +16,21 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too (e.g. an image without alt text).")] = False,
 ) -> None:
     """Check the calendar, every template and media file, and that every post fits; exit 2 on any error."""
-    from campaigner.cli._errors import EXIT_CONFIG, print_error_lines
+    from campaigner.cli._errors import EXIT_CONFIG
+    from campaigner.cli._print import error_lines as print_error_lines
     from campaigner.errors import ConfigError
     from campaigner.validate import template_syntax, validate as run_validate
 
     try:
-        cal = load(calendar)
+        rt = session(calendar, now=now)
     except ConfigError as exc:
         # Report template syntax errors too: every problem at once, even when the calendar is broken.
-        print_error_lines([str(p) for p in sorted(set(exc.problems) | set(template_syntax(calendar.parent / "templates")))])
+        print_error_lines([str(p) for p in sorted(set(exc.problems) | set(template_syntax(calendar.absolute().parent / "templates")))])
         raise typer.Exit(EXIT_CONFIG) from None
-    report = run_validate(cal, resolve_now(now, cal))
-    loader_warnings = set(cal.warnings)  # already printed by load()
+    with rt:
+        cal = rt.calendar
+        report = run_validate(cal, rt.now, renderer=rt.renderer)
+    loader_warnings = set(cal.warnings)  # already printed when the calendar was loaded
     print_error_lines([str(p) for p in report.problems if p not in loader_warnings])
     failed = report.errors or (strict and report.warnings)
     summary = (f"{calendar}: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "

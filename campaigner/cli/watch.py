@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from campaigner.cli._options import CalendarOpt, DbOpt, JsonOpt, NowOpt, VerboseOpt, ledger_url, load, resolve_now
+from campaigner.cli._options import CalendarOpt, DbOpt, JsonOpt, NowOpt, VerboseOpt, session
 
 
 def watch(
@@ -24,20 +24,14 @@ def watch(
 ) -> None:
     """Fetch every feed in the calendar; each new item matching a keyword becomes one draft in rapid.yaml. Silent when nothing is new; meant for cron."""
     from campaigner.credentials import redact
-    from campaigner.ledger import open_ledger
     from campaigner.watch import watch as run_watch
 
-    cal = load(calendar)
-    moment = resolve_now(now, cal)
-    if not cal.feeds:
-        if verbose or as_json:
-            typer.echo("[]" if as_json else "no feeds: in the calendar; add {name, url, keywords} entries to watch")
-        raise typer.Exit(0)
-    ledger = open_ledger(ledger_url(calendar, db))
-    try:
-        results = run_watch(calendar, cal, ledger, moment, timeout=timeout, max_age=timedelta(days=max_age))
-    finally:
-        ledger.close()
+    with session(calendar, db=db, now=now, write=True) as rt:
+        if not rt.calendar.feeds:
+            if verbose or as_json:
+                typer.echo("[]" if as_json else "no feeds: in the calendar; add {name, url, keywords} entries to watch")
+            raise typer.Exit(0)
+        results = run_watch(rt.calendar_path, rt.calendar, rt.ledger, rt.now, timeout=timeout, max_age=timedelta(days=max_age), load=rt.reload)
     failed = any(r.status == "failed" or r.problems for r in results)
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))

@@ -1,0 +1,106 @@
+"""Rapid response, the use case: condemn or praise in one step, checked before written, then
+(optionally) published through the engine and briefed to journalists.
+
+`rapid.py` keeps rapid.yaml (entries, the lock, byte-exact edits); this module decides, for one
+`condemn` or `praise`, what may be written, published and sent, in that order, so that a refusal
+leaves nothing half done. The CLI only parses options and prints a `Response`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from campaigner import rapid
+from campaigner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from campaigner.brief import Briefing, BriefResult
+    from campaigner.calendar import Event
+    from campaigner.publish import RunReport
+    from campaigner.rapid import Written
+    from campaigner.render import Post
+    from campaigner.runtime import Session
+
+
+@dataclass
+class Response:
+    """What one condemn/praise (or brief) did: the event written, what was published and briefed."""
+
+    written: Written | None = None
+    published: RunReport | None = None
+    briefs: list[BriefResult] | None = None
+    emails: list[Briefing] | None = None  # a dry run's briefings, composed and not sent
+    notes: list[str] = field(default_factory=list)  # said on stderr: why something was not done
+    refused: bool = False  # something asked for could not be done: exit 1
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything asked for was done; 1 when a post or briefing failed or was refused."""
+        codes = [self.published.exit_code if self.published else 0]
+        if self.briefs and any(b.status in ("failed", "unknown") for b in self.briefs):
+            codes.append(1)
+        return max(codes + [1 if self.refused else 0])
+
+
+def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool, brief: bool, dry_run: bool) -> Response:
+    """Write one condemnation or accession event to rapid.yaml (unless it exists), then publish and brief as asked."""
+    from campaigner import accounts
+
+    if post_now and entry.get("draft"):
+        raise ConfigError("--post and --draft contradict each other: a draft is never published")
+    if post_now and due > rt.now:
+        raise ConfigError("--post publishes now, but --at is in the future: leave out --post and the 'campaigner post' run after that time sends it")
+    if brief and entry.get("draft"):
+        raise ConfigError("--brief and --draft contradict each other: journalists get the statement once it is approved ('campaigner brief ID')")
+    settings = None
+    if not dry_run:
+        # What sending needs is checked before writing, so that a missing credential leaves nothing half done.
+        if post_now and (problems := accounts.credential_problems(rt.calendar, rt.calendar.accounts)):
+            raise ConfigError(list(problems.values()))
+        if brief:
+            from campaigner.adapters.email import SMTPSettings
+
+            settings = SMTPSettings.from_env(rt.calendar.root)
+    response = Response(written=rapid.add_event(rt.calendar_path, entry, dry_run=dry_run, load=rt.reload))
+    written = response.written
+    if post_now and not dry_run:
+        if written.event.draft:
+            response.notes.append(f"{written.event.id} is a draft: not published; 'campaigner approve {written.event.id}' first")
+        else:
+            response.published = publish(rt, written.posts)
+    if brief:
+        briefing(rt, written.event, written.posts, dry_run=dry_run, response=response, settings=settings)
+    return response
+
+
+def publish(rt: Session, posts: list[Post]) -> RunReport:
+    """Publish these posts now, through the same engine and ledger as `campaigner post`."""
+    from campaigner.publish import Publisher
+
+    return Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer).run(rt.now, posts=posts)
+
+
+def briefing(rt: Session, event: Event, posts: list[Post], *, dry_run: bool, response: Response | None = None,
+             settings: Any = None) -> Response:
+    """Brief each journalist about an event once (or, in a dry run, compose the emails and send nothing)."""
+    from campaigner import brief as briefs
+
+    response = response or Response()
+    if not rt.calendar.journalists:
+        response.notes.append("no journalists: in the calendar: nobody to brief")
+        return response
+    if event.draft:
+        response.notes.append(f"{event.id} is a draft: journalists are briefed once it is approved ('campaigner brief {event.id}')")
+        response.refused = not dry_run
+        if not dry_run:
+            return response
+    emails = briefs.compose(rt.calendar, event, posts, rt.now, renderer=rt.renderer)
+    if dry_run:
+        response.emails = emails
+        return response
+    settings = settings or briefs.SMTPSettings.from_env(rt.calendar.root)
+    response.briefs = briefs.send(rt.calendar, rt.ledger, emails, settings, rt.now)
+    return response
+
