@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterable, Optional
 
@@ -14,6 +14,7 @@ from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, Now
 
 if TYPE_CHECKING:
     from campaigner.calendar import Calendar
+    from campaigner.cli._table import Out
     from campaigner.render import Post
 
 DEFAULT_PRICES = {"post": 0.015, "post_with_url": 0.20}  # X's pay-per-use prices as published in 2026
@@ -22,6 +23,8 @@ _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
 
 def plan(
+    ctx: typer.Context,
+    month_arg: Annotated[Optional[str], typer.Argument(metavar="[MONTH]", help="With --month: the month to show, YYYY-MM (default: this month).", show_default=False)] = None,
     calendar: CalendarOpt = Path("calendar.yaml"),
     days: Annotated[int, typer.Option("--days", min=1, help="How many days ahead of now to show.")] = 30,
     from_: Annotated[Optional[str], typer.Option("--from", help="First local date (YYYY-MM-DD), inclusive.", show_default=False)] = None,
@@ -30,6 +33,7 @@ def plan(
     kind: Annotated[Optional[list[str]], typer.Option("--kind", "-k", help="Only events of this kind (repeatable).", show_default=False)] = None,
     as_json: JsonOpt = False,
     full: Annotated[bool, typer.Option("--full", help="Print each post's whole text.")] = False,
+    month: Annotated[bool, typer.Option("--month", help="A month grid, as cal draws one: posts per day with their kinds' initials (plan --month 2026-08).")] = False,
     now: NowOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -43,18 +47,21 @@ def plan(
         cal, moment = rt.calendar, rt.now
         accounts = check_accounts(cal, account)
         today = moment.astimezone(cal.campaign.tz).date()
-        start = parse_day(from_, "--from") if from_ else today
-        try:
-            end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
-        except OverflowError:
-            raise ConfigError([Problem("--days", 0, 0, f"{days} days from {start} is past the year 9999: give fewer days")]) from None
+        if month or month_arg:
+            start, end = _month_window(ctx, month_arg if month else None, month_arg if not month else None, today, from_, to)
+        else:
+            start = parse_day(from_, "--from") if from_ else today
+            try:
+                end = parse_day(to, "--to") if to else (start + timedelta(days=days - 1) if from_ else today + timedelta(days=days))
+            except OverflowError:
+                raise ConfigError([Problem("--days", 0, 0, f"{days} days from {start} is past the year 9999: give fewer days")]) from None
         if end < start:
             raise ConfigError([Problem("--to", 0, 0, f"{end} is before {start}: --to must not be earlier than --from")])
         for k in kind or []:
             if k not in {e.kind for e in cal.events}:
                 raise ConfigError([Problem("--kind", 0, 0, f"no event has kind '{k}'{suggest(k, {e.kind for e in cal.events})}")])
         posts = expand(cal, start, end, accounts=accounts, kinds=kind, renderer=rt.renderer)
-        if not from_:
+        if not from_ and not month:  # a month is shown whole, its past days with what became of them
             posts = [p for p in posts if p.due >= moment or p.due.date() == today]
         records = rt.ledger.states(p.id for p in posts) if rt.ledger_exists() else {}
     states = {p.id: status(p, records.get(p.id)) for p in posts}
@@ -62,7 +69,31 @@ def plan(
     if as_json:
         _echo_json_list(_as_json(p, states[p.id]) for p in posts)
         return
-    _print_table(cal, posts, states, start, end, full)
+    if month:
+        _print_month(cal, posts, states, start, today, full)
+    else:
+        _print_table(cal, posts, states, start, end, full)
+
+
+def _month_window(ctx: typer.Context, value: str | None, stray: str | None, today: date, from_: str | None, to: str | None) -> tuple[date, date]:
+    """The first and last day of --month's month (today's when none is given); refuses a mix with --from/--to/--days."""
+    from campaigner.errors import ConfigError, Problem
+    from campaigner.views.month import month_range, parse_month
+
+    if stray is not None:
+        raise ConfigError([Problem("plan", 0, 0, f"unexpected argument '{stray}': to show a month write 'campaigner plan --month {stray}'")])
+    given = [name for name, used in (("--from", from_), ("--to", to)) if used]
+    source = ctx.get_parameter_source("days")
+    if source is not None and source.name != "DEFAULT":
+        given.append("--days")
+    if given:
+        raise ConfigError([Problem("--month", 0, 0, f"a month is shown whole: leave out {' and '.join(given)}")])
+    if value is None:
+        return month_range(today.year, today.month)
+    parsed = parse_month(value)
+    if parsed is None:
+        raise ConfigError([Problem("--month", 0, 0, f"'{value}' is not a month; write YYYY-MM, e.g. {today:%Y-%m}")])
+    return month_range(*parsed)
 
 
 def _echo_json_list(rows: Iterable[dict]) -> None:
@@ -127,7 +158,7 @@ def rate_warnings(posts: list[Post]) -> list[str]:
 
 
 def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool) -> None:
-    from campaigner.cli._table import Out, table
+    from campaigner.cli._table import Out, column_widths, table
 
     out = Out()
     rows = []
@@ -136,35 +167,99 @@ def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start
         state = "draft" if p.draft and states[p.id] == "skipped" else states[p.id]
         rows.append((p, length, state))
     out.line(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", "bold")
-    if out.width < 120:
-        # Narrow terminals: two lines per post; a squeezed table would drop whole columns.
+    headers = ("When", "Account", "Lang", "Kind", "Event", "Length", "Status", "Text")
+    cells = [(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, text_start(p.text))
+             for p, length, state in rows]
+    # The text gives way first, then the event id and the kind (cut with …); the time, account,
+    # length and state never do. A terminal too narrow for that gets two lines per post instead.
+    widths = column_widths(headers, cells, out.width, shrink={4: 12, 3: 8}) if out.width >= 120 and rows else None
+    if widths is not None:
+        table(out, headers, cells, right=(5,), widths=widths,
+              styles={(n, 5): ("red", "bold") for n, (p, _, _) in enumerate(rows) if not p.fits})
+    else:
         for p, length, state in rows:
-            shown = out.style(length, *(("red", "bold") if not p.fits else ()))
-            out.line(f"{p.due.strftime('%a %d %b %H:%M')}  {p.account}/{p.language}  {p.kind}  {p.event.id}  {shown}  {state}")
-            out.line("    " + text_start(p.text, max(out.width // 2 - 4, 20)))
-    elif rows:
-        # Only Text may shrink: the others are short, and "09:00" or "/280" cut would mislead.
-        table(out, ("When", "Account", "Lang", "Kind", "Event", "Length", "Status", "Text"),
-              [(p.due.strftime("%a %d %b %H:%M"), p.account, p.language, p.kind, p.event.id, length, state, text_start(p.text))
-               for p, length, state in rows],
-              right=(5,), styles={(n, 5): ("red", "bold") for n, (p, _, _) in enumerate(rows) if not p.fits})
+            _narrow(out, p, length, state)
     if not rows:
         out.line(f"No posts between {start} and {end}.")
     if full:
-        # Each text exactly as it will be posted: a terminal wraps it, a file or pipe gets it verbatim.
-        for p in posts:
-            out.line()
-            out.line(f"== {p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}", "bold")
-            for i, part in enumerate(p.parts, 1):
-                if len(p.parts) > 1:
-                    out.line(f"part {i}/{len(p.parts)}", "dim")
-                out.line(part)
-            for m in p.media:
-                out.line(f"[image] {m.written}: {m.alt or '(no alt text)'}", "dim")
+        _print_full(out, posts)
     _print_totals(out, cal, posts)
 
 
-def text_start(text: str, limit: int = 60) -> str:
+def _print_full(out: Out, posts: list[Post]) -> None:
+    # Each text exactly as it will be posted: a terminal wraps it, a file or pipe gets it verbatim.
+    for p in posts:
+        out.line()
+        out.line(f"== {p.id}  {p.due.strftime('%Y-%m-%d %H:%M %Z')}  {p.length}/{p.limit}", "bold")
+        for i, part in enumerate(p.parts, 1):
+            if len(p.parts) > 1:
+                out.line(f"part {i}/{len(p.parts)}", "dim")
+            out.line(part)
+        for m in p.media:
+            out.line(f"[image] {m.written}: {m.alt or '(no alt text)'}", "dim")
+
+
+def _print_month(cal: Calendar, posts: list[Post], states: dict[str, str], first: date, today: date, full: bool) -> None:
+    """A boxed month grid, weeks as rows: each day's number and marks, then its posts per kind."""
+    from campaigner.cli._table import Out, cells, fit
+    from campaigner.views.month import days, initials, weeks
+
+    out = Out()
+    summary = days(posts, states)
+    labels = initials(e.kind for e in cal.events)  # the same label for a kind every month
+    width = max(5, min(18, (out.width - 22) // 7))  # seven cells of width+2 and eight bars
+
+    def rule(left: str, middle: str, end: str) -> str:
+        return left + middle.join("─" * (width + 2) for _ in range(7)) + end
+
+    def row(values: list[tuple[str, tuple[str, ...]]]) -> str:
+        return "│" + "│".join(f" {out.style(v, *st)}{' ' * (width - cells(v))} " for v, st in values) + "│"
+
+    out.line(f"{first:%B %Y}: {cal.campaign.name} ({cal.campaign.timezone})", "bold")
+    out.line(rule("┌", "┬", "┐"))
+    out.line(row([(fit(name, width), ("bold",)) for name in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]))
+    for week in weeks(first.year, first.month):
+        out.line(rule("├", "┼", "┤"))
+        tops, counts = [], []
+        for d in week:
+            day = summary.get(d) if d else None
+            number = f"{d.day:>2}" if d else ""
+            marks = [m for m, n in (("!", day.over_limit), ("H", day.held), ("D", day.drafts)) if n] if day else []
+            top = fit(" ".join([number, *marks]), width)
+            style: tuple[str, ...] = ("red", "bold") if "!" in marks else ("yellow",) if "H" in marks else ("dim",) if "D" in marks else ()
+            tops.append((top, ("bold",) if d == today and not style else style))
+            counts.append((fit(" ".join(f"{n}{labels[k]}" for k, n in day.kinds), width) if day else "", ()))
+        out.line(row(tops))
+        out.line(row(counts))
+    out.line(rule("└", "┴", "┘"))
+    shown = {p.kind for p in posts}
+    if shown:
+        legend = ", ".join(f"{label} {kind}" for kind, label in sorted(labels.items(), key=lambda kv: kv[1]) if kind in shown)
+        out.line(f"Posts per day by kind: {legend}")
+        out.line("Marks: ! a post over its platform's limit, H held by a quiet period, D a draft (not published until approved)")
+    else:
+        out.line(f"No posts in {first:%B %Y}.")
+    if full:
+        _print_full(out, posts)
+    _print_totals(out, cal, posts)
+
+
+def _narrow(out: Out, p: Post, length: str, state: str) -> None:
+    """Two lines, each within the terminal's width: when, where, length, state, event; the text's start."""
+    from campaigner.cli._table import cells, fit
+
+    head = f"{p.due.strftime('%a %d %b %H:%M')}  {p.account}/{p.language}  "
+    tail = f"  {state}  {p.kind}  {p.event.id}"
+    room = out.width - cells(head + length)
+    if room >= 0:
+        shown = out.style(length, *(("red", "bold") if not p.fits else ()))
+        out.line(head + shown + (fit(tail, room) if room > 1 else ""))
+    else:
+        out.line(fit(head + length + tail, out.width))
+    out.line("    " + fit(text_start(p.text), max(out.width - 4, 1)))
+
+
+def text_start(text: str, limit: int = 300) -> str:
     """The first line, cut after `limit` user-perceived characters (never inside a Khmer cluster)."""
     from campaigner.cli._table import clusters
 
