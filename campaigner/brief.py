@@ -50,10 +50,25 @@ class Briefing(NamedTuple):
     body: str
     due: datetime
 
-    account = property(lambda self: "email", doc="The channel: every briefing goes through the email one.")
-    platform = property(lambda self: "email", doc="As account.")
-    draft = property(lambda self: self.event.draft, doc="A draft event's briefings are never sent.")
-    fits = property(lambda self: True, doc="An email has no length limit that matters here.")
+    @property
+    def account(self) -> str:
+        """The channel: every briefing goes through the email one."""
+        return "email"
+
+    @property
+    def platform(self) -> str:
+        """As account."""
+        return "email"
+
+    @property
+    def draft(self) -> bool:
+        """A draft event's briefings are never sent."""
+        return self.event.draft
+
+    @property
+    def fits(self) -> bool:
+        """An email has no length limit that matters here."""
+        return True
 
     @property
     def date(self) -> date:
@@ -213,14 +228,14 @@ def send(calendar: Calendar, ledger: Ledger, briefings: list[Briefing], settings
     report = Publisher(calendar, ledger, lambda _: channel).run(now, command="brief", posts=todo, check_credentials=False)
     by_id = {b.id: b for b in todo}
     for r in report.results:
-        b = by_id.get(r.id)
-        if b is None:
+        sent = by_id.get(r.id)
+        if sent is None:
             continue  # a stale claim of another run, expired by this one: reported by `status`
         status = {"published": "sent", "waiting": "waiting"}.get(r.status, r.status)
         error = r.error
         if r.status == "unknown":
-            error = f"{r.error}; then 'campaigner resolve {b.id} --skip' if it arrived or '--not-published' to send it again"
-        results.append(BriefResult(b.id, b.journalist.email, b.language, status, r.remote_id, error))
+            error = f"{r.error}; then 'campaigner resolve {sent.id} --skip' if it arrived or '--not-published' to send it again"
+        results.append(BriefResult(sent.id, sent.journalist.email, sent.language, status, r.remote_id, error))
     if report.account_problems:
         raise BriefError("; ".join(p.removeprefix("account email: ") for p in report.account_problems))
     return results

@@ -176,8 +176,7 @@ def _code_key() -> str:
         _CODE_KEY = repr(parts)
     plugins = []
     for name in filter(None, (n.strip() for n in os.environ.get("CAMPAIGNER_PLUGINS", "").split(","))):
-        module = sys.modules.get(name)
-        origin = getattr(module, "__file__", None)
+        origin = getattr(sys.modules.get(name), "__file__", None)
         plugins.append((name, _signature(Path(origin)) if origin else None))
     return _CODE_KEY + repr(plugins)
 

@@ -82,8 +82,8 @@ def next_or_last(event: Event, tz: ZoneInfo, now: datetime) -> Occurrence:
             return occ
     last = None
     end = event.until or today
-    for last in occurrences(event, tz, max(event.date, end - timedelta(days=800)), end):
-        pass
+    for occ in occurrences(event, tz, max(event.date, end - timedelta(days=800)), end):
+        last = occ
     if last is None:
         last = Occurrence(event, event.date, local_instant(event.date, event.time, tz))
     return last

@@ -124,7 +124,7 @@ def hashtags(values: Iterable[str]) -> str:
     return " ".join(hashtag(v) if not str(v).startswith("#") else str(v) for v in values)
 
 
-FILTERS = {"digits": digits, "longdate": longdate, "ordinal": ordinal, "number": number, "hashtag": hashtag, "hashtags": hashtags}
+FILTERS: dict[str, Callable[..., str]] = {"digits": digits, "longdate": longdate, "ordinal": ordinal, "number": number, "hashtag": hashtag, "hashtags": hashtags}
 
 
 # ---------------------------------------------------------------- posts

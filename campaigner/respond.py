@@ -63,8 +63,8 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
             from campaigner.adapters.email import SMTPSettings
 
             settings = SMTPSettings.from_env(rt.calendar.root)
-    response = Response(written=rapid.add_event(rt.calendar_path, entry, dry_run=dry_run, load=rt.reload))
-    written = response.written
+    written = rapid.add_event(rt.calendar_path, entry, dry_run=dry_run, load=rt.reload)
+    response = Response(written=written)
     if post_now and not dry_run:
         if written.event.draft:
             response.notes.append(f"{written.event.id} is a draft: not published; 'campaigner approve {written.event.id}' first")

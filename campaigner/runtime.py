@@ -127,7 +127,9 @@ class Session:
         if self._ledger is None:
             from campaigner.ledger import open_ledger
 
-            self._ledger = open_ledger(self.ledger_url, readonly=not self.write)
+            ledger = open_ledger(self.ledger_url, readonly=not self.write)
+            assert ledger is not None, "a read-only session asks ledger_exists() before reading a ledger"
+            self._ledger = ledger
         return self._ledger
 
     def reload(self, path: Path | None = None) -> Calendar:

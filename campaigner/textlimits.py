@@ -238,7 +238,7 @@ def _pack(text: str, limit: int, counts: str, total: int) -> list[str]:
         suffix = f" {len(parts) + 1}/{total}"
 
         def fits(cut: int) -> bool:
-            return measure(counts, text[start:cut].strip() + suffix) <= limit
+            return measure(counts, text[start:cut].strip() + suffix) <= limit  # noqa: B023 (used only in this iteration)
 
         if fits(len(text)):
             parts.append(text[start:].strip())
@@ -250,7 +250,7 @@ def _pack(text: str, limit: int, counts: str, total: int) -> list[str]:
             )
         # Take the best tier whose cut fills at least half of what is possible:
         # "Hi." alone as part 1 would honour the sentence rule but waste a post.
-        for rank, tier in enumerate(tiers):
+        for rank, tier in enumerate(tiers):  # noqa: B007 (rank is read after the loop)
             cut = _furthest_fit(tier, start, fits)
             if cut is not None and 2 * (cut - start) >= reach - start:
                 break

@@ -7,6 +7,7 @@ with a conditional GET and its own deadline, and one broken feed never stops the
 
 from __future__ import annotations
 
+import calendar
 import re
 import time as _time
 import unicodedata
@@ -179,7 +180,7 @@ def parse(content: bytes, headers: dict[str, str], url: str, tz: Any) -> list[It
         if not key:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = datetime(*stamp[:6], tzinfo=timezone.utc).astimezone(tz).date() if stamp else None
+        published = datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc).astimezone(tz).date() if stamp else None
         items.append(Item(key, title, strip_html(entry.get("summary")), link, published))
     return items
 

@@ -223,3 +223,12 @@ def test_cron_runs_this_installation(cal):
     beside = Path(sys.executable).parent / "campaigner"
     expected = str(beside) if beside.is_file() else f"{sys.executable} -m campaigner"
     assert f"{expected} post --calendar {cal.resolve()}" in out
+
+
+def test_history_lists_a_thread_once_by_its_post(cal):
+    run = invoke("post", "--calendar", str(cal), "--now", "2026-12-04T09:05:00+07:00")
+    assert "published long-thread/2026-12-04/alpha/en " in run.stdout, run.output  # (yesterday's posts are missed: exit 1)
+    hist = json.loads(invoke("history", "--calendar", str(cal), "--now", "2026-12-04T10:00:00+07:00", "--json").stdout)
+    ids = [h["id"] for h in hist]
+    assert ids.count("long-thread/2026-12-04/alpha/en") == 1
+    assert not [i for i in ids if i.startswith("long-thread/2026-12-04/alpha/en#")]  # its parts are not listed again

@@ -192,7 +192,7 @@ def test_thread_resumes_from_the_first_unsent_part(world):
     assert keys.count("long-thread/2026-12-04/alpha/en#1") == 1  # never re-sent
     assert keys == [f"long-thread/2026-12-04/alpha/en#{i}" for i in range(1, len(keys) + 1)] and len(keys) >= 2
     # Each part replies to the previous one.
-    for prev, part in zip(sent, sent[1:]):
+    for part in sent[1:]:
         assert part["reply_to"] is not None
     assert sent[0]["text"].endswith(f"1/{len(keys)}")
 

@@ -91,6 +91,7 @@ class EmailAdapter(Adapter):
         if self._smtp is not None:
             return
         s = self.settings
+        smtp: smtplib.SMTP
         try:
             if s.security == "ssl":
                 smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())

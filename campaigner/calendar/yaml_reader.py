@@ -41,7 +41,7 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     duplicates: list[tuple[Any, tuple[int, int]]]
 
 
@@ -127,7 +127,9 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
         if tag in _LEFT_TO_NODES or tag not in constructors or tag in (_MAP, _SEQ):
             raise _Unusual(tag)
         try:
-            return constructors[tag](loader, yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
+            start: Any = event.start_mark  # libyaml's own Mark type, which the node accepts as it is
+            end: Any = event.end_mark
+            return constructors[tag](loader, yaml.ScalarNode(tag, value, start, end, event.style))
         except ValueError:
             if lenient:  # as _construct_value: a value or item that looks typed but is not keeps its text
                 return value

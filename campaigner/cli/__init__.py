@@ -80,7 +80,8 @@ class _Commands(MutableMapping):
         if name not in self._built:
             if name not in COMMANDS:
                 raise KeyError(name)
-            self._built[name] = typer.main.get_command(build([name])).commands[name]
+            group: Any = typer.main.get_command(build([name]))  # a group: build() always adds the callback
+            self._built[name] = group.commands[name]
         return self._built[name]
 
     def __setitem__(self, name: str, command: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -25,7 +26,7 @@ def accounts(
 
     with session(calendar) as rt:
         cal = rt.calendar
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, account in cal.accounts.items():
         cls = adapters.adapter_class(account.platform)
         keys = accounts_.credential_keys(cal, name)

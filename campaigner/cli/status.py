@@ -109,20 +109,21 @@ def history(
     with session(calendar, db=db, now=now) as rt:
         cal, moment = rt.calendar, rt.now
         accounts = check_accounts(cal, account)
-        rows = []
-        if rt.ledger_exists():
-            since = moment - timedelta(days=days)
-            rows = [r for r in rt.ledger.records(states=["published"], since=since)
-                    if (accounts is None or r.account in accounts) and r.published_at and since <= r.published_at <= moment]
-            rows.sort(key=lambda r: r.published_at)
+        found = rt.ledger.records(states=["published"], since=moment - timedelta(days=days)) if rt.ledger_exists() else []
+    since = moment - timedelta(days=days)
+    posts = {r.id for r in found}
+    # A thread is listed once, by its post (whose link is its first part's); its parts are in the ledger too.
+    rows = sorted(((r.published_at, r) for r in found
+                   if r.published_at and since <= r.published_at <= moment and (accounts is None or r.account in accounts)
+                   and ("#" not in r.id or r.id.partition("#")[0] not in posts)), key=lambda pair: (pair[0], pair[1].id))
     if as_json:
         typer.echo(json.dumps([{"id": r.id, "account": r.account, "platform": r.platform, "language": r.language,
-                                "published_at": r.published_at.isoformat(), "remote_id": r.remote_id, "url": r.url} for r in rows],
+                                "published_at": at.isoformat(), "remote_id": r.remote_id, "url": r.url} for at, r in rows],
                               ensure_ascii=False, indent=2))
         return
     if not rows:
         typer.echo(f"Nothing published in the last {days} days.")
         return
     tz = cal.campaign.tz
-    for r in rows:
-        typer.echo(f"{r.published_at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}  {r.account:<16} {r.language:<3} {r.id}\n    {r.url}")
+    for at, r in rows:
+        typer.echo(f"{at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}  {r.account:<16} {r.language:<3} {r.id}\n    {r.url}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Protocol
+from typing import Callable, Iterable, NamedTuple, Protocol, overload
 
 from campaigner.errors import ConfigError
 
@@ -161,6 +161,12 @@ def utc(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+@overload
+def parse_utc(text: str) -> datetime: ...
+@overload
+def parse_utc(text: None) -> None: ...
+@overload
+def parse_utc(text: str | None) -> datetime | None: ...
 def parse_utc(text: str | None) -> datetime | None:
     """Inverse of utc()."""
     return datetime.fromisoformat(text) if text else None
