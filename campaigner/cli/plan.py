@@ -220,7 +220,8 @@ def _print_month(cal: Calendar, posts: list[Post], states: dict[str, str], first
     out.line(row([(fit(name, width), ("bold",)) for name in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]))
     for week in weeks(first.year, first.month):
         out.line(rule("├", "┼", "┤"))
-        tops, counts = [], []
+        tops: list[tuple[str, tuple[str, ...]]] = []
+        counts: list[tuple[str, tuple[str, ...]]] = []
         for d in week:
             day = summary.get(d) if d else None
             number = f"{d.day:>2}" if d else ""
