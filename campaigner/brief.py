@@ -130,11 +130,17 @@ def brief_id(event_id: str, address: str) -> str:
 
 
 def statements(posts: list[Post]) -> dict[str, Post]:
-    """Per language, the post that best states the campaign's view: Facebook's if there is one, else the longest."""
+    """Per language, the post that best states the campaign's view: the one written for the platform
+    that allows the longest texts (a Facebook Page's, where there is one), else the longest."""
+    from campaigner import adapters
+
+    def room(p: Post) -> tuple[int, int]:
+        return (adapters.adapter_class(p.platform).max_length, len(p.text))
+
     best: dict[str, Post] = {}
     for p in posts:
         cur = best.get(p.language)
-        if cur is None or (p.platform == "facebook", len(p.text)) > (cur.platform == "facebook", len(cur.text)):
+        if cur is None or room(p) > room(cur):
             best[p.language] = p
     return best
 

@@ -348,18 +348,18 @@ class Renderer:
         from campaigner import adapters, textlimits  # only when rendering: not on a run served from the cache
 
         cls = adapters.adapter_class(account.platform)
-        length = textlimits.measure(cls.counts, text)
+        length, limit = cls.measure(text, account.options), cls.text_limit(account.options)
         parts: tuple[str, ...] | None = None
-        fits = length <= cls.max_length
+        fits = length <= limit
         if not fits and e.thread and cls.supports_threads:
             try:
-                parts = tuple(textlimits.split_thread(text, cls.max_length, cls.counts))
-                fits = all(textlimits.measure(cls.counts, p) <= cls.max_length for p in parts)
+                parts = tuple(textlimits.split_thread(text, limit, lambda part: cls.measure(part, account.options)))
+                fits = all(cls.measure(p, account.options) <= limit for p in parts)
             except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
                 parts = None
             if parts is not None and len(parts) == 1:
                 parts = None
-        return (occ.due.isoformat(), text, length, cls.max_length, parts, fits)
+        return (occ.due.isoformat(), text, length, limit, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
         # The innermost template frame: an error inside an {% include %} is in the included file.

@@ -18,7 +18,6 @@ _X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032
 # twitter-text rejects a post containing any of these, whatever its length.
 _X_INVALID_CHARS = frozenset("\uFFFE\uFEFF\uFFFF")
 
-COUNTS = ("x-weighted", "chars", "graphemes")
 
 # A bare domain (no http://) counts as a link only with a TLD X knows. Every
 # TLD here is in twitter-text's list: missing one over-counts (safe), adding one
@@ -169,15 +168,24 @@ def x_is_valid(text: str) -> bool:
     return x_weighted_length(normalized) <= X_MAX_LENGTH
 
 
-def measure(counts: str, text: str) -> int:
-    """counts is 'x-weighted' (X/twitter-text v3), 'chars' (code points, Facebook) or 'graphemes' (Mastodon/Bluesky)."""
-    if counts == "x-weighted":
-        return x_weighted_length(text)
-    if counts == "chars":
-        return len(text)
-    if counts == "graphemes":
-        return len(_patterns().cluster.findall(text))
-    raise ValueError(f"unknown length counting {counts!r}: expected one of {', '.join(COUNTS)}")
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters): a Khmer cluster such as ក្ស is one."""
+    return len(_patterns().cluster.findall(text))
+
+
+# The counting rules an adapter can name as its `counts`; an adapter may also give a callable.
+RULES: dict[str, Callable[[str], int]] = {"x-weighted": x_weighted_length, "chars": len, "graphemes": graphemes}
+
+
+def measure(counts: str | Callable[[str], int], text: str) -> int:
+    """A text's length by a rule named in RULES (an adapter's `counts`), or by a callable."""
+    if callable(counts):
+        return counts(text)
+    try:
+        rule = RULES[counts]
+    except KeyError:
+        raise ValueError(f"unknown length counting {counts!r}: expected one of {', '.join(RULES)}") from None
+    return rule(text)
 
 
 def _break_points(text: str) -> tuple[list[int], list[list[int]]]:
@@ -224,7 +232,7 @@ def _furthest_fit(candidates: list[int], start: int, fits: Callable[[int], bool]
     return candidates[low - 1] if low > first else None
 
 
-def _pack(text: str, limit: int, counts: str, total: int) -> list[str]:
+def _pack(text: str, limit: int, counts: str | Callable[[str], int], total: int) -> list[str]:
     """Greedily cut text into parts that fit with a ` i/total` suffix."""
     line_breaks, tiers = _break_points(text)
     any_cut = sorted(set().union(*tiers))
@@ -265,7 +273,7 @@ def _pack(text: str, limit: int, counts: str, total: int) -> list[str]:
         start = cut
 
 
-def split_thread(text: str, limit: int, counts: str = "x-weighted") -> list[str]:
+def split_thread(text: str, limit: int, counts: str | Callable[[str], int] = "x-weighted") -> list[str]:
     """Split text into numbered parts that each measure <= limit (numbering included)."""
     if measure(counts, text) <= limit:
         return [text]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jinja2
 
+from campaigner import adapters
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, problem_at
 from campaigner.recurrence import next_or_last
@@ -49,7 +50,8 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
             event = occ.event
             tmpl = renderer.template(event.template, account.platform, lang)
             rel = Path(tmpl.filename).relative_to(calendar.root) if tmpl.filename else event.template
-            hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and account.platform == "x" else "")
+            threads = adapters.adapter_class(account.platform).supports_threads
+            hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and threads else "")
             report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
     report.problems = sorted(set(report.problems))
     return report

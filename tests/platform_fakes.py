@@ -175,3 +175,149 @@ def query(request: Any) -> dict[str, list[str]]:
 def json_body(request: Any) -> Any:
     """The JSON body of a request."""
     return json.loads(request.body)
+
+
+# -- the adapter contract -------------------------------------------------------------------------
+# One entry per registered platform: how to build its adapter with canary credentials, where a
+# text post is created, and the platform's documented answer for each outcome of the contract
+# table in tests/test_adapter_contract.py. Secrets hold '+', '/', '=' and non-ASCII on purpose:
+# they come back URL-encoded, JSON-escaped or base64-encoded, and each form must be redacted.
+
+RETRY_AT = 1_912_345_678  # a rate limit's reset, epoch seconds (2030-08-07)
+
+
+def refused(url: str = "/") -> Any:
+    """What requests raises when the connection is refused: nothing was sent."""
+    import requests
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, url, reason))
+
+
+def read_timeout() -> Any:
+    """What requests raises when the answer does not come: the request was sent."""
+    import requests
+
+    return requests.exceptions.ReadTimeout("HTTPSConnectionPool(host='example', port=443): Read timed out. (read timeout=30)")
+
+
+class Contract:
+    """How one platform plays each outcome of the contract table."""
+
+    platform: str = ""
+    account: str = ""
+    options: dict[str, Any] = {}
+    credentials: dict[str, str] = {}
+    create: tuple[str, str] = ("POST", "")  # the request that creates a text post
+    url_prefix: str = ""  # what a receipt's link starts with
+    # Outcomes whose class differs from the table's default, with why in a comment.
+    overrides: dict[str, type] = {}
+
+    def adapter(self, credentials: dict[str, str] | None = None) -> Any:
+        """The adapter with the contract's canary credentials on a fresh requests session."""
+        import requests
+
+        from campaigner import adapters
+
+        cls = adapters.adapter_class(self.platform)
+        return cls(self.account, dict(self.options), dict(self.credentials if credentials is None else credentials), session=requests.Session())
+
+    def prepare(self, rsps: responses.RequestsMock) -> None:
+        """Answers the adapter needs before its create request (a login, the instance's limits)."""
+
+    def answer(self, rsps: responses.RequestsMock, outcome: str) -> None:
+        """Register the create endpoint's answer for an outcome of the table."""
+        method, url = self.create
+        if outcome == "refused":
+            rsps.add(method, url, body=refused(url))
+        elif outcome == "timeout after sending":
+            rsps.add(method, url, body=read_timeout())
+        else:
+            rsps.add(method, url, **self.answers()[outcome])
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        """responses.add keyword arguments per HTTP outcome."""
+        raise NotImplementedError
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        """A refusal whose text quotes `secret` back, as a platform's error message may."""
+        raise NotImplementedError
+
+
+class XContract(Contract):
+    platform, account = "x", "canary_x"
+    credentials = {"API_KEY": "xk+Canary/Key=1", "API_SECRET": "xs+Canary/Secret=ü2", "ACCESS_TOKEN": "1500-xa+Canary/Token=3",
+                   "ACCESS_SECRET": "xas+Canary/Sécret=4"}
+    create = ("POST", X_TWEETS)
+    url_prefix = "https://x.com/"
+
+    def prepare(self, rsps: responses.RequestsMock) -> None:
+        rsps.add(responses.GET, X_ME, json=x_me(), status=200)
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        return {
+            "success": {"json": x_created(), "status": 201},
+            "401": {"json": X_UNAUTHORIZED, "status": 401},
+            "403": {"json": X_FORBIDDEN, "status": 403},
+            "429 with a retry time": {"json": X_TOO_MANY, "status": 429, "headers": x_rate_headers(RETRY_AT)},
+            "429 without a retry time": {"json": X_TOO_MANY, "status": 429},
+            "5xx": {"json": X_SERVER_ERROR, "status": 503},
+            "malformed": {"json": {"data": {}}, "status": 201},
+        }
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        return {"json": {**X_UNAUTHORIZED, "detail": f"Unauthorized: {secret}"}, "status": 401}
+
+    def retry_at(self) -> Any:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(RETRY_AT, timezone.utc)
+
+
+class FacebookContract(Contract):
+    platform, account = "facebook", "canary_fb"
+    options = {"page_id": PAGE_ID}
+    credentials = {"PAGE_TOKEN": "EAAB+Canary/Page=Tökén5"}
+    create = ("POST", graph_url(f"{PAGE_ID}/feed"))
+    url_prefix = "https://www.facebook.com/"
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        usage = {PAGE_ID: [{"type": "pages", "call_count": 100, "total_cputime": 12, "total_time": 14, "estimated_time_to_regain_access": 15}]}
+        return {
+            "success": {"json": {"id": FB_POST_ID}, "status": 200},
+            "401": {"json": GRAPH_ERRORS[190], "status": 401},
+            "403": {"json": GRAPH_ERRORS[200], "status": 403},
+            "429 with a retry time": {"json": GRAPH_ERRORS[32], "status": 400, "headers": {"x-business-use-case-usage": json.dumps(usage)}},
+            "429 without a retry time": {"json": GRAPH_ERRORS[17], "status": 400},
+            "5xx": {"json": GRAPH_ERRORS[2], "status": 500},
+            "malformed": {"json": {"success": True}, "status": 200},
+        }
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        return {"json": graph_error(190, f"Invalid OAuth access token {secret}"), "status": 400}
+
+    def retry_at(self) -> Any:
+        from datetime import datetime, timedelta, timezone
+
+        return datetime.now(timezone.utc) + timedelta(minutes=15)  # estimated_time_to_regain_access
+
+
+CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract())}
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form a secret can come back in: raw, URL-encoded (both ways), JSON-escaped, base64."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1], base64.b64encode(secret.encode()).decode()}
+    return {f for f in forms if len(f) >= 4}
+
+
+def assert_no_secret(text: str, secrets: Any) -> None:
+    """No secret in any of its forms appears in text."""
+    for secret in secrets:
+        for form in secret_forms(secret):
+            assert form not in text, f"a secret leaked as {form!r}"

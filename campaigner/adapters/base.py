@@ -6,21 +6,22 @@ that `plan`, `validate` and `--help` can read an adapter's capabilities without 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple
+
+# Records are NamedTuples: `plan` and `validate` import this module to read capabilities, and a
+# frozen dataclass costs about a millisecond to create at import.
 
 
-@dataclass(frozen=True)
-class MediaItem:
+class MediaItem(NamedTuple):
     """An image to attach, already checked to exist; `alt` is its alternative text."""
 
     path: Path
     alt: str | None = None
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """One request's worth of content: a whole post, or one part of a thread."""
 
     text: str
@@ -33,21 +34,19 @@ class Message:
     recipient: tuple[str, str] | None = None  # for addressed channels: (display name, address)
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     """Proof of publication: the platform's id for the post and a link a person can open."""
 
     remote_id: str
     url: str
 
 
-@dataclass(frozen=True)
-class WireRequest:
+class WireRequest(NamedTuple):
     """A request an adapter would send, for `post --dry-run`; never holds a secret."""
 
     method: str
     url: str
-    body: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] = {}
     files: tuple[str, ...] = ()
 
     def __str__(self) -> str:
@@ -57,22 +56,62 @@ class WireRequest:
         return f"{self.method} {self.url} {json.dumps(dict(self.body), ensure_ascii=False)}{files}"
 
 
-@dataclass(frozen=True)
-class AccountCheck:
+class AccountCheck(NamedTuple):
     """The result of verifying one account live (`campaigner accounts check`)."""
 
     ok: bool
     detail: str
 
 
+class RateLimit(NamedTuple):
+    """At most `posts` created per `window`, counted per `per` (an account, a chat, an app)."""
+
+    posts: int
+    window: timedelta
+    per: str = "account"
+
+
+class Pricing(NamedTuple):
+    """What the platform bills per post created; an account's `pricing:` overrides the figures."""
+
+    post: float
+    post_with_url: float
+    source: str  # where the default figures come from, for plan's cost line
+    currency: str = "USD"
+
+
+def _has_url(text: str) -> bool:
+    """Whether a text holds a link, as a billing rule sees it (a scheme or www.)."""
+    import re
+
+    return re.search(r"https?://|\bwww\.", text, re.IGNORECASE) is not None
+
+
 class Adapter:
-    """Base class for platform adapters; subclasses declare their capabilities as class attributes."""
+    """Base class for platform adapters; subclasses declare their capabilities as class attributes.
+
+    `validate`, `plan` and `post` read these without a network call and without importing an SDK;
+    no module outside `adapters/` names a platform.
+    """
 
     platform: ClassVar[str] = ""
+    label: ClassVar[str] = ""  # the platform's name in messages: "X", "Facebook"
+    # How text is counted: a rule named in textlimits.RULES, or a callable text -> length.
+    counts: ClassVar[str | Callable[[str], int]] = "chars"
     max_length: ClassVar[int] = 0
-    counts: ClassVar[str] = "chars"  # "x-weighted" | "chars" | "graphemes"
+    caption_length: ClassVar[int | None] = None  # the limit on a text sent with images, where it differs
     max_images: ClassVar[int] = 0
+    max_image_bytes: ClassVar[int | None] = None
+    image_types: ClassVar[frozenset[str]] = frozenset()  # MIME types accepted in a post
+    alt_text: ClassVar[bool] = False  # whether images carry their alt text to the platform
+    max_alt_length: ClassVar[int | None] = None
     supports_threads: ClassVar[bool] = False
+    rate_limits: ClassVar[tuple[RateLimit, ...]] = ()
+    pricing: ClassVar[Pricing | None] = None
+    # Whether a repeated create with the same idempotency key returns the first post instead of a
+    # second one, and for how long the platform remembers the key (None: for ever).
+    idempotent: ClassVar[bool] = False
+    idempotency_window: ClassVar[timedelta | None] = None
     # Sets of credential keys, any one of which is enough (e.g. OAuth 1.0a or an OAuth 2 token).
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ()
     # Account keys this platform accepts in calendar.yaml besides `platform` and `languages`.
@@ -90,6 +129,30 @@ class Adapter:
         self.options = dict(options)
         self.credentials = dict(credentials)
         self.session = session
+
+    # -- capabilities that depend on an account's options (no network) ---------------------
+
+    @classmethod
+    def text_limit(cls, options: Mapping[str, Any]) -> int:
+        """The longest text one post may have on this account."""
+        return cls.max_length
+
+    @classmethod
+    def measure(cls, text: str, options: Mapping[str, Any]) -> int:
+        """A text's length as the platform counts it."""
+        from campaigner import textlimits
+
+        return textlimits.measure(cls.counts, text)
+
+    @classmethod
+    def price(cls, text: str, options: Mapping[str, Any]) -> float | None:
+        """The estimated price of creating one post with this text, or None where posting is free."""
+        if cls.pricing is None:
+            return None
+        prices = {"post": cls.pricing.post, "post_with_url": cls.pricing.post_with_url, **(options.get("pricing") or {})}
+        return float(prices["post_with_url"] if _has_url(text) else prices["post"])
+
+    # -- the network -----------------------------------------------------------------------
 
     def open(self) -> None:
         """Get ready to send (log in, connect), before the engine claims anything for this account.

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from campaigner.adapters.base import (
     HTTP_TIMEOUT,
@@ -68,8 +67,7 @@ def feed_fields(text: str, link: str | None = None, photo_ids: Sequence[str] = (
     return fields
 
 
-@dataclass(frozen=True)
-class _Image:
+class _Image(NamedTuple):
     """An image read and checked before anything is sent."""
 
     name: str
@@ -116,9 +114,11 @@ class FacebookAdapter(Adapter):
     """Publishes to one Facebook Page with a Page access token."""
 
     platform = "facebook"
-    max_length = 63206
+    label = "Facebook"
     counts = "chars"
+    max_length = 63206
     max_images = 10
+    image_types = frozenset(IMAGE_NAMES)
     supports_threads = False
     credential_sets = (("PAGE_TOKEN",),)
     account_options = ("page_id", "graph_version")

@@ -8,11 +8,9 @@ at most an unused media object behind.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from campaigner.adapters.base import (
     HTTP_TIMEOUT,
@@ -20,6 +18,8 @@ from campaigner.adapters.base import (
     Adapter,
     MediaItem,
     Message,
+    Pricing,
+    RateLimit,
     Receipt,
     WireRequest,
     connection_problem,
@@ -29,9 +29,8 @@ from campaigner.adapters.base import (
 )
 from campaigner.credentials import env_name, missing_message, redact, remember
 from campaigner.errors import Ambiguous, Permanent, PublishFailure, Transient
-from campaigner.textlimits import X_MAX_LENGTH
 
-log = logging.getLogger("campaigner.adapters.x")
+LOGGER = "campaigner.adapters.x"
 
 TWEETS_URL = "https://api.twitter.com/2/tweets"  # tweepy's host; api.x.com serves the same API
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
@@ -75,8 +74,7 @@ def fit_alt_text(alt: str) -> str:
     return "".join(kept) + "…"
 
 
-@dataclass(frozen=True)
-class _Image:
+class _Image(NamedTuple):
     """An image read and checked before anything is sent."""
 
     name: str
@@ -101,10 +99,17 @@ class XAdapter(Adapter):
     """Publishes to one X account with OAuth 1.0a user context or an OAuth 2 user token."""
 
     platform = "x"
-    max_length = X_MAX_LENGTH
-    counts = "x-weighted"
+    label = "X"
+    counts = "x-weighted"  # twitter-text v3: textlimits.x_weighted_length
+    max_length = 280
     max_images = 4
+    max_image_bytes = MAX_IMAGE_BYTES
+    image_types = frozenset(IMAGE_TYPES)
+    alt_text = True
+    max_alt_length = MAX_ALT_TEXT
     supports_threads = True
+    rate_limits = (RateLimit(100, timedelta(minutes=15), "user"),)  # POST /2/tweets, per user
+    pricing = Pricing(0.015, 0.20, "X's 2026 list prices")  # pay per use: per post created, more with a URL
     credential_sets = (("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"), ("BEARER_TOKEN",))
     account_options = ("username",)
 
@@ -207,7 +212,9 @@ class XAdapter(Adapter):
         try:
             self._username = self._tweepy().get_me(user_auth=self._oauth1)["data"]["username"]
         except (tweepy.TweepyException, requests.RequestException, KeyError, TypeError) as exc:
-            log.warning("%s: could not look up the X username (%s); links use x.com/i/web/status/<id>", self.account, redact(type(exc).__name__))
+            import logging
+
+            logging.getLogger(LOGGER).warning("%s: could not look up the X username (%s); links use x.com/i/web/status/<id>", self.account, redact(type(exc).__name__))
         return self._username
 
     # -- describe and check ----------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterable, Optional
@@ -17,9 +16,6 @@ if TYPE_CHECKING:
     from campaigner.cli._table import Out
     from campaigner.render import Post
 
-DEFAULT_PRICES = {"post": 0.015, "post_with_url": 0.20}  # X's pay-per-use prices as published in 2026
-X_WINDOW, X_WINDOW_LIMIT = timedelta(minutes=15), 100
-_URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
 
 def plan(
@@ -121,40 +117,6 @@ def _as_json(p: Post, state: str) -> dict:
         "length": p.length, "limit": p.limit, "fits": p.fits, "status": state, "draft": p.draft,
         "media": [{"path": m.written, "alt": m.alt} for m in p.media],
     }
-
-
-def x_cost(cal: Calendar, posts: list[Post]) -> dict[str, tuple[int, float]]:
-    """Per X account: requests to create posts (thread parts count) and their estimated cost."""
-    out: dict[str, tuple[int, float]] = {}
-    for p in posts:
-        if p.platform != "x" or p.draft:
-            continue
-        prices = {**DEFAULT_PRICES, **(cal.accounts[p.account].options.get("pricing") or {})}
-        n, cost = out.get(p.account, (0, 0.0))
-        for part in p.parts:
-            n += 1
-            cost += prices["post_with_url"] if _URL.search(part) else prices["post"]
-        out[p.account] = (n, cost)
-    return out
-
-
-def rate_warnings(posts: list[Post]) -> list[str]:
-    """X allows 100 posts per 15 minutes per user: name the windows that would exceed it."""
-    warnings = []
-    by_account: dict[str, list] = {}
-    for p in posts:
-        if p.platform == "x" and not p.draft:
-            by_account.setdefault(p.account, []).extend([p.due] * len(p.parts))
-    for account, times in by_account.items():
-        times.sort()
-        lo = 0
-        for hi, t in enumerate(times):
-            while t - times[lo] >= X_WINDOW:
-                lo += 1
-            if hi - lo + 1 > X_WINDOW_LIMIT:
-                warnings.append(f"{account}: more than {X_WINDOW_LIMIT} posts within 15 minutes around {t.isoformat()}: X will refuse the excess (rate limit)")
-                break
-    return warnings
 
 
 def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool) -> None:
@@ -280,13 +242,16 @@ def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:
     if posts:
         out.line("Posts per account: " + ", ".join(f"{k} {v}" for k, v in sorted(per_account.items())))
         out.line("Posts per goal: " + ", ".join(f"{k} {v}" for k, v in sorted(per_goal.items())))
-    for account, (n, cost) in sorted(x_cost(cal, posts).items()):
-        out.line(f"X requests for {account}: {n}, estimated cost ${cost:.2f} (prices from the calendar's pricing:, else X's 2026 list prices)")
+    from campaigner import budget
+
+    for c in budget.costs(cal, posts):
+        amount = f"${c.amount:.2f}" if c.currency == "USD" else f"{c.amount:.2f} {c.currency}"
+        out.line(f"{c.label} requests for {c.account}: {c.requests}, estimated cost {amount} (prices from the calendar's pricing:, else {c.source})")
     drafts = sum(1 for p in posts if p.draft)
     if drafts:
         out.line(f"{drafts} draft post(s) are shown but will not be published until approved.")
     for p in posts:
         if not p.fits:
             out.line(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", "red")
-    for w in rate_warnings(posts):
+    for w in budget.rate_warnings(posts):
         out.line(f"warning: {w}", "yellow")
