@@ -12,7 +12,7 @@ import typer
 from typer._coercion import build_runtime_param
 
 from campaigner.cli import app
-from campaigner.cli._coerce import PlainValue, install
+from campaigner.cli._typer import PlainValue, install
 from tests.probe import imported_modules
 
 @pytest.mark.parametrize("args", [

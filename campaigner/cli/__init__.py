@@ -13,6 +13,7 @@ import typer
 import typer.main
 
 from campaigner.cli._errors import Group
+from campaigner.cli._typer import resolve_annotations, short_help
 
 HELP = "Plan and publish a campaign's social-media posts from a YAML calendar and Jinja templates."
 
@@ -60,7 +61,7 @@ def build(names: list[str] | None = None) -> typer.Typer:
             app.add_typer(target, name=name)
         else:
             app.command(name)(target)
-    _resolve_annotations(app)
+    resolve_annotations(app)
     return app
 
 
@@ -108,43 +109,21 @@ class _LazyGroup(Group):
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """--help's command list from the docstrings, as click would write it, without building
         every command: typer's signature parsing of all fifteen was a third of `--help`."""
-        try:
-            from typer._click.utils import make_default_short_help
-        except ImportError:  # another typer layout: build them all, as typer does
-            return super().format_commands(ctx, formatter)
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = []
         for name, (module, attr) in COMMANDS.items():
             target = getattr(importlib.import_module(f"campaigner.cli.{module}"), attr)
             text = target.info.help if isinstance(target, typer.Typer) else inspect.getdoc(target)
-            rows.append((name, make_default_short_help(text or "", limit)))
+            line = short_help(text or "", limit)
+            if line is None:  # another typer layout: build them all, as typer does
+                return super().format_commands(ctx, formatter)
+            rows.append((name, line))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
 
 def _group() -> None:
     """The group itself: each command does its own work (the help text is HELP)."""
-
-
-def _resolve_annotations(typer_app: typer.Typer) -> None:
-    """Evaluate each command's string annotations once, here.
-
-    The command modules use `from __future__ import annotations`, so typer would eval every
-    annotation string twice per command on every start: ~10 ms of each `--help`, `plan` or cron
-    `post` (see benchmarks/, start-up). Idempotent: a function already resolved keeps its hints.
-    """
-    import typing
-
-    callbacks = [c.callback for c in typer_app.registered_commands]
-    for group in typer_app.registered_groups:
-        sub = group.typer_instance
-        if sub is not None:
-            _resolve_annotations(sub)
-            if sub.registered_callback is not None:
-                callbacks.append(sub.registered_callback.callback)
-    for fn in callbacks:
-        if fn is not None and any(isinstance(a, str) for a in fn.__annotations__.values()):
-            fn.__annotations__ = typing.get_type_hints(fn, include_extras=True)
 
 
 def __getattr__(name: str) -> typer.Typer:

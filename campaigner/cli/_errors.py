@@ -24,13 +24,13 @@ class Group(TyperGroup):
     """The app's command group: the one place where errors become messages and exit codes."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        from campaigner.cli._coerce import install
+        from campaigner.cli._typer import install
 
         install(self, ctx, subcommands=False)  # the group's own options: no pydantic for plain values
         return super().parse_args(ctx, args)
 
     def get_command(self, ctx: Any, name: str) -> Any:
-        from campaigner.cli._coerce import install
+        from campaigner.cli._typer import install
 
         command = super().get_command(ctx, name)
         if command is not None:

@@ -1,11 +1,27 @@
-"""Option values for the plain types campaigner uses, without pydantic.
+"""Every use of typer's internals, in one place: what the start-up work needs from typer.
 
-typer 0.29 converts every option value (defaults included) through a pydantic TypeAdapter.
-Importing pydantic and building the adapters costs ~100 ms on every `plan`, `validate` and cron
-`post`: more than loading and rendering a calendar. The options here are str, int and float
-with bounds, Path, bool and list[str]; their values are converted the way typer's adapters
-convert them. Anything else, and every value that would fail, goes to typer's own coercion,
-so its error messages stay exactly as they are.
+Each of these names may change in any typer release, so pyproject.toml pins typer's minor version
+and tests/test_startup_imports.py checks that the plain coercion gives typer's own results. What
+this module relies on:
+
+- `typer._coercion.build_runtime_param(type_descriptor)`: typer's own (pydantic) coercion, used
+  for any value the plain path declines.
+- `typer._param_types.coerce_cli_path(path, info, path_type=, param=, ctx=)`: typer's Path checks.
+- `typer._click.utils.make_default_short_help(text, limit)`: click's one-line help, for --help's
+  command list without building every command.
+- On typer's click parameters: `param.type_descriptor` (with `.annotation` and
+  `.parameter_info`: `min`, `max`, `clamp`, `path_type`), and `param._runtime_param`, an object
+  with `coerce(value, param=, ctx=)` that typer calls to convert a value (None until set up);
+  `command.get_help_option(ctx)`.
+- On `typer.Typer`: `registered_commands` (`.callback`), `registered_groups` (`.typer_instance`),
+  `registered_callback` (`.callback`), to evaluate the commands' annotations once.
+
+The plain coercion: typer 0.29 converts every option value (defaults included) through a pydantic
+TypeAdapter. Importing pydantic and building the adapters costs ~100 ms on every `plan`,
+`validate` and cron `post`: more than loading and rendering a calendar. The options here are str,
+int and float with bounds, Path, bool and list[str]; their values are converted the way typer's
+adapters convert them. Anything else, and every value that would fail, goes to typer's own
+coercion, so its error messages stay exactly as they are.
 """
 
 from __future__ import annotations
@@ -76,3 +92,33 @@ def install(command: Any, ctx: Any, *, subcommands: bool = True) -> None:
     if subcommands:
         for sub in (getattr(command, "commands", None) or {}).values():
             install(sub, ctx)
+
+
+def short_help(text: str, limit: int) -> str | None:
+    """click's one-line help of a command's docstring, or None when this typer has no such helper."""
+    try:
+        from typer._click.utils import make_default_short_help
+    except ImportError:
+        return None
+    return make_default_short_help(text, limit)
+
+
+def resolve_annotations(typer_app: Any) -> None:
+    """Evaluate each command's string annotations once, here.
+
+    The command modules use `from __future__ import annotations`, so typer would eval every
+    annotation string twice per command on every start: ~10 ms of each `--help`, `plan` or cron
+    `post` (see benchmarks/, start-up). Idempotent: a function already resolved keeps its hints.
+    """
+    import typing
+
+    callbacks = [c.callback for c in typer_app.registered_commands]
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            resolve_annotations(sub)
+            if sub.registered_callback is not None:
+                callbacks.append(sub.registered_callback.callback)
+    for fn in callbacks:
+        if fn is not None and any(isinstance(a, str) for a in fn.__annotations__.values()):
+            fn.__annotations__ = typing.get_type_hints(fn, include_extras=True)
