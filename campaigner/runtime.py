@@ -125,11 +125,9 @@ class Session:
         """The ledger, opened on first use: writable when the session was opened with write=True,
         else read-only (a ledger that does not exist yet then reads as empty and is not created)."""
         if self._ledger is None:
-            from campaigner.ledger import open_ledger
+            from campaigner.ledger import campaign_key, open_ledger
 
-            ledger = open_ledger(self.ledger_url, readonly=not self.write)
-            assert ledger is not None, "a read-only session asks ledger_exists() before reading a ledger"
-            self._ledger = ledger
+            self._ledger = open_ledger(self.ledger_url, readonly=not self.write, create=self.write, campaign=campaign_key(self.calendar.campaign))
         return self._ledger
 
     def reload(self, path: Path | None = None) -> Calendar:

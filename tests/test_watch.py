@@ -226,9 +226,10 @@ def test_one_broken_feed_does_not_stop_the_others(cal, server):
     assert "feed Gone: HTTP 404" in err
     assert "feed Redesigned: not a readable RSS or Atom feed: text/html" in err
     assert {e["link"] for e in drafts(cal)} == ALL_DRAFTS  # the good feeds still drafted everything
-    from campaigner.ledger.sqlite import SQLiteLedger
+    from campaigner.cache import load
+    from campaigner.ledger import campaign_key, default_url, open_ledger
 
-    ledger = SQLiteLedger(cal.parent / ".campaigner" / "state.db")
+    ledger = open_ledger(default_url(cal), readonly=True, campaign=campaign_key(load(cal).campaign)).feeds
     assert ledger.feed_state("Broken") == (None, None) and ledger.feed_state("Landmine Monitor")[0] == '"rss-v1"'
     ledger.close()
 
