@@ -229,7 +229,7 @@ def test_one_broken_feed_does_not_stop_the_others(cal, server):
     from campaigner.cache import load
     from campaigner.ledger import campaign_key, default_url, open_ledger
 
-    ledger = open_ledger(default_url(cal), readonly=True, campaign=campaign_key(load(cal).campaign)).feeds
+    ledger = open_ledger(default_url(cal), readonly=True, campaign=campaign_key(load(cal)[0].campaign)).feeds
     assert ledger.feed_state("Broken") == (None, None) and ledger.feed_state("Landmine Monitor")[0] == '"rss-v1"'
     ledger.close()
 
