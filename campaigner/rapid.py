@@ -445,8 +445,11 @@ def _rapid_event(calendar_path: Path, event_id: str, load: Loader) -> tuple[Cale
     return cal, event
 
 
-def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime, load: Loader = load_calendar) -> Written:
-    """Approve a rapid.yaml event: no longer a draft, approved_by/approved_at recorded, due now if its time has passed."""
+def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime, published: bool = False,
+            load: Loader = load_calendar) -> Written:
+    """Approve a rapid.yaml event: no longer a draft (nor rejected), approved_by/approved_at recorded,
+    and due now if its time has passed, unless some of its posts are out already (`published`): then
+    its date is kept, since a new date would give those posts new ids and send them again."""
     rapid = rapid_path(calendar_path)
     with locked(rapid):
         cal, event = _rapid_event(calendar_path, event_id, load)
@@ -465,8 +468,10 @@ def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime, load
         if "draft" in item:
             remove.append("draft")
         due = local_instant(event.date, event.time, cal.campaign.tz)
-        if event.repeat == "none" and due < now:
-            at = local.replace(second=0, microsecond=0)
+        at = local.replace(second=0, microsecond=0)
+        if published:
+            changes.append("some of its posts are already published: its date is kept, so they are never sent again")
+        elif event.repeat == "none" and due < at:
             set_.update(date=at.date(), time=Quoted(at.strftime("%H:%M")))
             changes.append(f"its due time {due.strftime('%Y-%m-%d %H:%M')} had passed: now due {at.strftime('%Y-%m-%d %H:%M')}, so the next 'campaigner post' sends it")
         try:
@@ -486,8 +491,13 @@ def approve(calendar_path: Path, event_id: str, *, who: str, now: datetime, load
     return _reloaded(calendar_path, event_id, load, changes)
 
 
-def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime, load: Loader = load_calendar) -> Written:
-    """Reject a rapid.yaml event: it stays in the file as a draft with rejected_by/rejected_at, and never goes out."""
+def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime, published: bool = False,
+           load: Loader = load_calendar) -> Written:
+    """Reject a rapid.yaml event: it stays in the file with rejected_by/rejected_at and never goes out.
+
+    A draft stays a draft (draft: true). An event some of whose posts are already published
+    (`published`) is not made a draft again: what is out cannot be taken back from here, and the
+    rejection only keeps its other posts from going out."""
     rapid = rapid_path(calendar_path)
     with locked(rapid):
         cal, event = _rapid_event(calendar_path, event_id, load)
@@ -496,7 +506,8 @@ def reject(calendar_path: Path, event_id: str, *, who: str, now: datetime, load:
         if "rejected_by" in item:
             return Written(event, event_posts(cal, event), created=False, changes=[f"already rejected by {item['rejected_by'].value}"], calendar=cal)
         local = now.astimezone(cal.campaign.tz)
-        new_text = edit_entry(text, event_id, set_={"draft": True, "rejected_by": who, "rejected_at": local.isoformat(timespec="seconds")}, path=rapid)
+        marks: dict[str, Any] = {"rejected_by": who, "rejected_at": local.isoformat(timespec="seconds")}
+        new_text = edit_entry(text, event_id, set_=marks if published else {"draft": True, **marks}, path=rapid)
         _check(calendar_path, new_text, event_id)
         atomic_write(rapid, new_text)
     return _reloaded(calendar_path, event_id, load)

@@ -104,3 +104,23 @@ def briefing(rt: Session, event: Event, posts: list[Post], *, dry_run: bool, res
     response.briefs = briefs.send(rt.calendar, rt.ledger, emails, settings, rt.now)
     return response
 
+
+
+def published_posts(rt: Session, event: Event) -> list[Any]:
+    """The ledger records of an event's posts that are already out."""
+    if not rt.ledger_exists():
+        return []
+    ids = [p.id for p in rapid.event_posts(rt.calendar, event, renderer=rt.renderer)]
+    return [r for r in rt.ledger.states(ids).values() if r.state == "published"]
+
+
+def approve(rt: Session, event_id: str, *, who: str) -> Written:
+    """Approve a rapid.yaml event; an event with posts already out keeps its date (and so its post ids)."""
+    event = rt.calendar.require(event_id)
+    return rapid.approve(rt.calendar_path, event_id, who=who, now=rt.now, published=bool(published_posts(rt, event)), load=rt.reload)
+
+
+def reject(rt: Session, event_id: str, *, who: str) -> tuple[Written, list[Any]]:
+    """Reject a rapid.yaml event; also the records of its posts that were already out (which it cannot take back)."""
+    out = published_posts(rt, rt.calendar.require(event_id))
+    return rapid.reject(rt.calendar_path, event_id, who=who, now=rt.now, published=bool(out), load=rt.reload), out

@@ -24,9 +24,11 @@ class Decision:
 
 
 def status(post: Post, record: PostRecord | None) -> str:
-    """The state shown for a post: the ledger's, else skipped for drafts, else pending."""
+    """The state shown for a post: the ledger's, else rejected or skipped for drafts, else pending."""
     if record is not None:
         return record.state
+    if post.event.rejected:
+        return "rejected"
     return "skipped" if post.draft else "pending"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -378,3 +379,59 @@ def test_review_marks_by_kind(cal):
     assert rapid.review(entry, c, draft=True, who="a", now=now)["draft"] is True
     praise = rapid.accession_entry(c, now, country="Chile", joined=date(2026, 1, 1))
     assert "approved_by" not in rapid.review(praise, c, draft=False, who="a", now=now)
+
+
+# ---------------------------------------------------------------- review after publication (issue: sent twice)
+
+
+def test_reject_then_approve_never_republishes_what_is_out(cal, tmp_path):
+    assert condemn(cal, "--post", "--reviewer", "sokha").exit_code == 0
+    eid = event_id()
+    assert len(sends(tmp_path / "sent.jsonl")) == 3
+    rejected = invoke("reject", eid, "--by", "dara", "--calendar", str(cal), "--now", "2026-11-30T15:00")
+    assert rejected.exit_code == 0, rejected.output
+    assert "cannot unpublish" in rejected.stdout and "already published before the rejection" in rejected.stderr
+    entry = yaml.safe_load(rapid_text(cal))["events"][0]
+    assert entry["rejected_by"] == "dara" and "draft" not in entry  # the rejection is recorded; not made a draft again
+    approved = invoke("approve", eid, "--by", "sokha", "--calendar", str(cal), "--now", "2026-12-01T09:00")
+    assert approved.exit_code == 0, approved.output
+    assert "its date is kept" in approved.stdout and "now due" not in approved.stdout
+    entry = yaml.safe_load(rapid_text(cal))["events"][0]
+    assert entry["date"] == date(2026, 11, 30) and entry["time"] == "14:05"  # same date: same post ids
+    for moment in ("2026-12-01T09:05", "2026-12-01T09:10"):
+        assert invoke("post", "--calendar", str(cal), "--now", moment).exit_code in (0, 1)
+    assert len(sends(tmp_path / "sent.jsonl")) == 3  # nothing went out again
+
+
+def test_approving_within_the_due_minute_does_not_claim_to_redate(cal):
+    assert condemn(cal, "--draft", now="2026-11-30T13:19:05").exit_code == 0
+    eid = event_id()
+    ok = invoke("approve", eid, "--by", "dara", "--calendar", str(cal), "--now", "2026-11-30T13:19:40")
+    assert ok.exit_code == 0, ok.output
+    assert "had passed" not in ok.stdout and "due 2026-11-30 13:19" in ok.stdout
+
+
+def test_rejected_events_show_as_rejected_and_condemn_says_so(cal):
+    assert condemn(cal, "--draft").exit_code == 0
+    eid = event_id()
+    assert invoke("reject", eid, "--by", "dara", "--calendar", str(cal), "--now", "2026-11-30T14:06").exit_code == 0
+    table = invoke("plan", "--calendar", str(cal), "--from", "2026-11-30", "--to", "2026-11-30", "--now", "2026-11-30T14:07")
+    assert "rejected" in table.stdout and " draft " not in table.stdout
+    rows = [json.loads(line.rstrip(",")) for line in invoke("plan", "--calendar", str(cal), "--from", "2026-11-30", "--to", "2026-11-30",
+                                                               "--now", "2026-11-30T14:07", "--json").stdout.splitlines() if line.startswith("{")]
+    assert {r["status"] for r in rows if r["event"] == eid} == {"rejected"}
+    again = condemn(cal, now="2026-11-30T16:00")
+    assert again.exit_code == 0 and "rejected by dara" in again.stdout and "a draft" not in again.stdout
+
+
+def test_the_approval_hint_for_calendar_yaml_names_an_edit_that_works(cal):
+    text = cal.read_text(encoding="utf-8").replace("    draft: true\n    link: https://monitor.example", "    link: https://monitor.example")
+    cal.write_text(text, encoding="utf-8")
+    result = invoke("validate", "--calendar", str(cal))
+    assert "old-report" in result.stderr and "add approved_by: NAME to it in calendar.yaml" in result.stderr
+    assert "campaigner approve old-report" not in result.stderr
+
+
+def test_condemn_post_says_it_publishes_now(cal):
+    result = condemn(cal, "--post", "--reviewer", "sokha")
+    assert result.exit_code == 0 and "publishing it now" in result.stdout and "the next 'campaigner post'" not in result.stdout

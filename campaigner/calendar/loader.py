@@ -235,6 +235,7 @@ def _event(c: Checker, e: MarkedDict, i: int, accounts: dict[str, Account], camp
         vars=_plain(vars_), link=link, media=media, draft=draft, thread=thread, grace=grace,
         file=path, line=e.mark[0], approved_by=c.string(e, "approved_by", label),
         approved_at=c.string(e, "approved_at", label),
+        rejected_by=c.string(e, "rejected_by", label) if "rejected_by" in e else None,
     )
 
 
@@ -392,7 +393,11 @@ def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: l
     out = []
     for e in events:
         if e.kind in campaign.approval and not e.draft and not e.approved_by:
-            problems.append(problem_at(e.file, e.line, 1, f"event '{e.id}': kind '{e.kind}' requires approval, so it is held as a draft: run 'campaigner approve {e.id}'", "warning"))
+            if e.file.name == RAPID_FILE:
+                fix = f"run 'campaigner approve {e.id}'"
+            else:  # campaigner never rewrites calendar.yaml: the approval is an edit there, reviewed as a change
+                fix = f"add approved_by: NAME to it in {e.file.name} to approve it, or draft: true to keep it a draft"
+            problems.append(problem_at(e.file, e.line, 1, f"event '{e.id}': kind '{e.kind}' requires approval, so it is held as a draft: {fix}", "warning"))
             e = e._replace(draft=True)
         out.append(e)
     return out

@@ -98,6 +98,12 @@ class Event(NamedTuple):
     line: int = 0
     approved_by: str | None = None
     approved_at: str | None = None
+    rejected_by: str | None = None  # a rejected event is a draft whatever its draft: line says
+
+    @property
+    def rejected(self) -> bool:
+        """Rejected by a reviewer (`campaigner reject`): never published."""
+        return self.rejected_by is not None
 
 
 class Calendar(NamedTuple):

@@ -247,9 +247,12 @@ def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:
     for c in budget.costs(cal, posts):
         amount = f"${c.amount:.2f}" if c.currency == "USD" else f"{c.amount:.2f} {c.currency}"
         out.line(f"{c.label} requests for {c.account}: {c.requests}, estimated cost {amount} (prices from the calendar's pricing:, else {c.source})")
-    drafts = sum(1 for p in posts if p.draft)
+    drafts = sum(1 for p in posts if p.draft and not p.event.rejected)
     if drafts:
         out.line(f"{drafts} draft post(s) are shown but will not be published until approved.")
+    rejected = sum(1 for p in posts if p.event.rejected)
+    if rejected:
+        out.line(f"{rejected} rejected post(s) are shown but will not be published.")
     for p in posts:
         if not p.fits:
             out.line(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", "red")

@@ -125,7 +125,7 @@ def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: 
         _briefs_json(response, out)
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:
-        _say_written(written, dry_run)
+        _say_written(written, dry_run, post_now)
         _print.posts(written.posts)
         if response.published is not None:
             _print.run_report(response.published, as_json=False, verbose=True)
@@ -155,7 +155,8 @@ def _print_briefs(response: Response) -> None:
             _print.error_lines([f"{r.status} {r.id}: {r.error}"])
 
 
-def _say_written(written: Written, dry_run: bool) -> None:
+def _say_written(written: Written, dry_run: bool, post_now: bool) -> None:
+    from campaigner import rapid
     from campaigner.errors import display_path
 
     e = written.event
@@ -164,13 +165,21 @@ def _say_written(written: Written, dry_run: bool) -> None:
     if dry_run and written.created:
         typer.echo(f"dry run: would add {e.id} to {where} (due {due}{', draft' if e.draft else ''}); nothing was written")
     elif not written.created:
-        state = "a draft: approve it with 'campaigner approve " + e.id + "'" if e.draft else f"due {due}"
+        if e.rejected:
+            state = f"rejected by {e.rejected_by}; 'campaigner approve {e.id}' overrides the rejection"
+        elif e.draft and e.file.name == rapid.RAPID_FILE:
+            state = f"a draft: approve it with 'campaigner approve {e.id}'"
+        elif e.draft:
+            state = f"a draft in {e.file.name}: set draft: false there (or add approved_by) to publish it"
+        else:
+            state = f"due {due}"
         typer.echo(f"{e.id} already exists in {where} ({state}); nothing added")
     elif e.draft:
         typer.echo(f"added {e.id} to {where} as a draft: review it, then 'campaigner approve {e.id}' (or 'campaigner reject {e.id}')")
     else:
         who = f", approved by {e.approved_by}" if e.approved_by else ""
-        typer.echo(f"added {e.id} to {where} (due {due}{who}); the next 'campaigner post' publishes it")
+        when = "publishing it now" if post_now else "the next 'campaigner post' publishes it"
+        typer.echo(f"added {e.id} to {where} (due {due}{who}); {when}")
 
 
 def _post_json(p: Post) -> dict:
@@ -208,12 +217,13 @@ def approve(
     by: ByNameOpt = None,
     calendar: CalendarOpt = Path("calendar.yaml"),
     now: NowOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Approve a draft in rapid.yaml: record who and when; if its time has passed it becomes due now."""
-    from campaigner import rapid
+    from campaigner import respond
 
-    with session(calendar, now=now, write=True) as rt:
-        written = rapid.approve(rt.calendar_path, event_id, who=_who(by), now=rt.now, load=rt.reload)
+    with session(calendar, db=db, now=now) as rt:
+        written = respond.approve(rt, event_id, who=_who(by))
     for change in written.changes:
         typer.echo(f"{event_id}: {change}")
     if written.created:
@@ -230,16 +240,18 @@ def reject(
     db: DbOpt = None,
 ) -> None:
     """Reject an event in rapid.yaml: it stays there, marked rejected, and is never published."""
-    from campaigner import rapid
+    from campaigner import rapid, respond
 
     with session(calendar, db=db, now=now) as rt:
-        written = rapid.reject(rt.calendar_path, event_id, who=_who(by), now=rt.now, load=rt.reload)
-        out = [r for r in rt.ledger.states(p.id for p in written.posts).values() if r.state == "published"] if rt.ledger_exists() else []
+        written, out = respond.reject(rt, event_id, who=_who(by))
     for change in written.changes:
         typer.echo(f"{event_id}: {change}")
-    if written.created:
-        typer.echo(f"rejected {event_id}: it stays in {rapid.RAPID_FILE} as a draft and will not be published")
-    _print.error_lines(f"already published before the rejection: {r.id} {r.url} (delete it on the platform by hand)" for r in out)
+    if written.created and out:
+        typer.echo(f"rejected {event_id}: the rejection is recorded in {rapid.RAPID_FILE}, and its posts not yet out will not be published;"
+                   " campaigner cannot unpublish what is already out:")
+    elif written.created:
+        typer.echo(f"rejected {event_id}: it stays in {rapid.RAPID_FILE}, marked rejected, and will not be published")
+    _print.error_lines(f"already published before the rejection: {r.id} {r.url} (delete it on the platform by hand if it must go)" for r in out)
 
 
 def diff(
