@@ -13,7 +13,8 @@ import threading
 from pathlib import Path
 from typing import Iterable, Mapping
 
-_SEEN: set[str] = set()
+_SEEN: dict[str, str] = {}  # every form of every remembered secret -> the mask shown instead
+_REGISTERED: set[tuple[str, str, str | None]] = set()  # environment variables already remembered
 _LOCK = threading.Lock()
 _loaded_env_files: set[Path] = set()
 
@@ -34,6 +35,7 @@ def load_env_file(folder: Path) -> None:
         if value is not None and key not in os.environ:
             os.environ[key] = value
     _loaded_env_files.add(path)
+    remember_environment()
 
 
 def lookup(account: str, keys: Iterable[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -66,11 +68,66 @@ def missing_message(account: str, sets: Iterable[Iterable[str]], found: Mapping[
     return f"account {account}: credentials missing: set " + ", or ".join(options) + " (in the environment or in .env beside the calendar; see README: Accounts)"
 
 
-def remember(secret: str) -> None:
-    """Register a secret value so redact() hides it."""
-    if len(secret) >= 4:
-        with _LOCK:
-            _SEEN.add(secret)
+# Credential variables are CAMPAIGNER_* names ending in one of these; every one that is set is
+# redacted, whether or not its account has anything to send in the run.
+SECRET_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "KEY")
+# Variables whose value is a URL that may carry a password (user:password@host).
+_URL_VARIABLES = ("CAMPAIGNER_DB",)
+
+
+def remember(secret: str, user: str | None = None) -> None:
+    """Register a secret value so redact() hides it in every form it can come back in.
+
+    `user` is the login that goes with a password: servers echo `user:password` (HTTP basic) and
+    `\\0user\\0password` (SMTP AUTH PLAIN) base64-encoded.
+    """
+    if len(secret) < 4:
+        return
+    forms = encoded_forms(secret, user)
+    with _LOCK:
+        for form in forms:
+            _SEEN[form] = mask(secret)
+
+
+def encoded_forms(secret: str, user: str | None = None) -> set[str]:
+    """The forms a secret takes in URLs, JSON, form bodies and authentication headers."""
+    import base64
+    import json
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], base64.b64encode(secret.encode()).decode()}
+    for encoded in (quote(secret, safe=""), quote_plus(secret), quote(secret)):
+        forms |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), encoded)}
+    forms |= {f.replace("/", "\\/") for f in list(forms) if "/" in f}  # JSON encoders that escape '/'
+    if user:
+        for pair in (f"{user}:{secret}", f"\0{user}\0{secret}"):
+            forms.add(base64.b64encode(pair.encode()).decode())
+    return {f for f in forms if len(f) >= 4}
+
+
+def remember_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Register every credential variable that is set (and a password inside a URL variable)."""
+    environ = os.environ if environ is None else environ
+    for name, value in list(environ.items()):
+        if not name.startswith("CAMPAIGNER_") or not value:
+            continue
+        if name.endswith(SECRET_SUFFIXES):
+            user = environ.get(name[: -len("PASSWORD")] + "USER") if name.endswith("PASSWORD") else None
+            if (name, value, user) not in _REGISTERED:
+                remember(value, user)
+                _REGISTERED.add((name, value, user))
+        elif name in _URL_VARIABLES and "@" in value and (name, value, None) not in _REGISTERED:
+            from urllib.parse import unquote, urlsplit
+
+            try:
+                parts = urlsplit(value)
+                password = parts.password
+            except ValueError:
+                continue
+            if password:
+                remember(password, parts.username)
+                remember(unquote(password), unquote(parts.username or ""))
+            _REGISTERED.add((name, value, None))
 
 
 def mask(secret: str) -> str:
@@ -83,12 +140,40 @@ def mask(secret: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Replace every known secret in text by its mask."""
-    if not text or not _SEEN:
+    """Replace every known secret, in any of its encoded forms, by its mask."""
+    if not text:
         return text
+    remember_environment()  # a variable set since the last call (or never looked up) is covered too
     with _LOCK:
-        secrets = sorted(_SEEN, key=len, reverse=True)
-    for s in secrets:
-        if s in text:
-            text = text.replace(s, mask(s))
+        if not _SEEN:
+            return text
+        if len(_SEEN) != _ORDER.size:
+            _ORDER.rebuild(_SEEN)
+        forms, masks, percent = _ORDER.forms, dict(_SEEN), _ORDER.percent
+    for form in forms:
+        if form in text:
+            text = text.replace(form, masks[form])
+    if percent is not None and "%" in text:
+        # Percent-encodings whose hex digits are in another case than ours (%2b for %2B).
+        text = percent.sub(lambda m: masks.get(m.group(), "…"), text)
     return text
+
+
+class _Order:
+    """The remembered forms, longest first, and one pattern for their percent-encoded forms in any case."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.forms: list[str] = []
+        self.percent: re.Pattern[str] | None = None
+
+    def rebuild(self, seen: Mapping[str, str]) -> None:
+        self.forms = sorted(seen, key=len, reverse=True)
+        encoded = [f for f in self.forms if re.search(r"%[0-9A-Fa-f]{2}", f)]
+        alternatives = ["".join(f"%(?i:{part[1:]})" if part.startswith("%") else re.escape(part)
+                                for part in re.split(r"(%[0-9A-Fa-f]{2})", form) if part) for form in encoded]
+        self.percent = re.compile("|".join(alternatives)) if alternatives else None
+        self.size = len(seen)
+
+
+_ORDER = _Order()

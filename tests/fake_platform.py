@@ -9,8 +9,10 @@ attempt: "ok", "transient", "transient-retry-after", "permanent", "duplicate", "
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +20,9 @@ from pathlib import Path
 from campaigner import adapters
 from campaigner.adapters.base import AccountCheck, Adapter, Message, Receipt, WireRequest
 from campaigner.errors import Ambiguous, Permanent, Transient
+
+
+_LOCK = threading.Lock()
 
 
 class FakeAdapter(Adapter):
@@ -34,12 +39,18 @@ class FakeAdapter(Adapter):
         script_path = os.environ.get("FAKE_SCRIPT")
         if not script_path or not Path(script_path).exists():
             return "ok"
-        script = json.loads(Path(script_path).read_text())
-        for pattern, outcomes in script.items():
-            if pattern in key and outcomes:
-                outcome = outcomes.pop(0)
-                Path(script_path).write_text(json.dumps(script))
-                return outcome
+        # Accounts publish in threads and runs overlap in processes: read, pop and rewrite the
+        # script under one lock, and replace the file atomically, so no reader sees it half-written.
+        with _LOCK, open(script_path + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            script = json.loads(Path(script_path).read_text())
+            for pattern, outcomes in script.items():
+                if pattern in key and outcomes:
+                    outcome = outcomes.pop(0)
+                    temporary = f"{script_path}.{os.getpid()}.{threading.get_ident()}"
+                    Path(temporary).write_text(json.dumps(script))
+                    os.replace(temporary, script_path)
+                    return outcome
         return "ok"
 
     def publish(self, message: Message) -> Receipt:

@@ -25,7 +25,9 @@ TABLE: dict[str, type] = {
     "403": Permanent,
     "429 with a retry time": Transient,
     "429 without a retry time": Transient,
-    "5xx": Transient,
+    # A 5xx or a timeout after the create request was sent: the platform may have created the post
+    # before failing, so it is unknown, unless the platform deduplicates (its contract overrides).
+    "5xx": Ambiguous,
     "refused": Transient,  # connection refused: nothing was sent
     "timeout after sending": Ambiguous,
     "malformed": Ambiguous,  # a 2xx the adapter cannot read: the post may be out

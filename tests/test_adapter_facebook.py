@@ -164,9 +164,28 @@ def test_a_missing_token_is_permanent_and_names_the_variable(rsps):
 # -- outcomes -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [1, 2, 4, 17, 32, 341, 613])
-def test_throttling_and_temporary_errors_are_transient(rsps, code):
-    rsps.add(responses.POST, FEED, json=GRAPH_ERRORS[code], status=500 if code in (1, 2) else 400)
+@pytest.mark.parametrize("code", [1, 2])
+def test_an_unexpected_error_on_the_post_is_ambiguous(rsps, code):
+    """Graph may have created the post before failing (issue 10, item 4): never retried blindly."""
+    rsps.add(responses.POST, FEED, json=GRAPH_ERRORS[code], status=500)
+    with pytest.raises(Ambiguous) as caught:
+        adapter().publish(message())
+    assert f"code {code}" in caught.value.message and "may be out" in caught.value.message
+    assert TOKEN not in caught.value.message
+
+
+@pytest.mark.parametrize("code", [1, 2])
+def test_an_unexpected_error_on_an_unpublished_upload_is_transient(rsps, tmp_path, code):
+    rsps.add(responses.POST, PHOTOS, json=GRAPH_ERRORS[code], status=500)
+    media = (MediaItem(write_png(tmp_path / "a.png")), MediaItem(write_png(tmp_path / "b.png")))
+    with pytest.raises(Transient) as caught:
+        adapter().publish(message(media=media))
+    assert type(caught.value) is Transient and f"(code {code})" in caught.value.message
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 341, 613])
+def test_throttling_is_transient(rsps, code):
+    rsps.add(responses.POST, FEED, json=GRAPH_ERRORS[code], status=500 if code == 613 else 400)
     with pytest.raises(Transient) as caught:
         adapter().publish(message())
     assert caught.value.retry_after is None
@@ -231,11 +250,25 @@ def test_other_errors_are_permanent_with_facebooks_message_and_code(rsps):
     {"body": HTML_502, "status": 502, "content_type": "text/html"},
     {"body": "", "status": 503, "content_type": None},
 ])
-def test_an_html_error_page_is_transient_not_a_crash(rsps, answer):
+def test_an_html_error_page_on_the_post_is_ambiguous_not_a_crash(rsps, answer):
     rsps.add(responses.POST, FEED, **answer)
-    with pytest.raises(Transient) as caught:
+    with pytest.raises(Ambiguous) as caught:
         adapter().publish(message())
     assert f"HTTP {answer['status']}" in caught.value.message
+
+
+def test_an_html_error_page_on_an_unpublished_upload_is_transient(rsps, tmp_path):
+    rsps.add(responses.POST, PHOTOS, body=HTML_502, status=502, content_type="text/html")
+    media = (MediaItem(write_png(tmp_path / "a.png")), MediaItem(write_png(tmp_path / "b.png")))
+    with pytest.raises(Transient) as caught:
+        adapter().publish(message(media=media))
+    assert type(caught.value) is Transient and "HTTP 502" in caught.value.message
+
+
+def test_an_html_rate_limit_page_is_transient(rsps):
+    rsps.add(responses.POST, FEED, body="<html>Too Many Requests</html>", status=429, content_type="text/html")
+    with pytest.raises(Transient):
+        adapter().publish(message())
 
 
 def test_a_success_without_json_is_ambiguous(rsps):

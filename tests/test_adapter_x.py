@@ -264,12 +264,22 @@ def test_an_exhausted_daily_limit_sets_the_later_reset(rsps):
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_server_errors_are_transient(rsps, status):
+def test_a_server_error_on_the_post_is_ambiguous(rsps, status):
+    """X may have created the post before failing, and a retry would post it twice (issue 10, item 4)."""
     rsps.add(responses.POST, X_TWEETS, json={**X_SERVER_ERROR, "status": status}, status=status)
-    with pytest.raises(Transient) as caught:
+    with pytest.raises(Ambiguous) as caught:
         adapter().publish(message())
-    assert caught.value.retry_after is None
+    assert f"server error ({status})" in caught.value.message and "may be out" in caught.value.message
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_server_error_on_an_upload_before_the_post_is_transient(rsps, tmp_path, status):
+    rsps.add(responses.POST, X_UPLOAD, json={**X_SERVER_ERROR, "status": status}, status=status)
+    with pytest.raises(Transient) as caught:
+        adapter().publish(message(media=(MediaItem(write_png(tmp_path / "p.png"), "alt"),)))
+    assert type(caught.value) is Transient and caught.value.retry_after is None
     assert f"server error ({status})" in caught.value.message
+    assert calls(rsps) == [("POST", X_UPLOAD)]
 
 
 def test_rejected_oauth1_credentials_name_the_four_variables(rsps):

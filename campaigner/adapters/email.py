@@ -100,7 +100,7 @@ class EmailAdapter(Adapter):
                 if s.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
             if s.user:
-                smtp.login(s.user, s.password or "")
+                _login(smtp, s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise Permanent(credentials.redact(f"the mail server {s.host} refused the login for {s.user} ({exc.smtp_code}): check CAMPAIGNER_SMTP_USER and CAMPAIGNER_SMTP_PASSWORD")) from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -165,6 +165,23 @@ class EmailAdapter(Adapter):
         to = message.recipient[1] if message.recipient else "?"
         return [WireRequest("SMTP", f"{self.settings.security}://{self.settings.host}:{self.settings.port}",
                             {"from": self.settings.sender, "to": to, "subject": message.subject or ""})]
+
+
+def _login(smtp: Any, user: str, password: str) -> None:
+    """smtplib's login, or AUTH PLAIN in UTF-8 (RFC 4616) for a login or password that is not ASCII:
+    smtplib encodes every mechanism's answer as ASCII and would crash on it."""
+    import base64
+    import smtplib
+
+    if user.isascii() and password.isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth") or "PLAIN" not in smtp.esmtp_features["auth"].upper().split():
+        raise smtplib.SMTPAuthenticationError(504, b"the server offers no AUTH PLAIN, the only way to send a non-ASCII login or password")
+    code, answer = smtp.docmd("AUTH", "PLAIN " + base64.b64encode(f"\0{user}\0{password}".encode()).decode())
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, answer)
 
 
 def _refusal(exc: Any) -> str:

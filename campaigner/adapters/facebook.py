@@ -34,6 +34,8 @@ GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v24.0"
 # Throttling and temporary failures: 1 unknown, 2 service, 4 app, 17 user, 32 Page, 341 app limit, 613 custom.
 TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+THROTTLING_CODES = frozenset({4, 17, 32, 341, 613})  # refused before any work: safe to retry
+UNEXPECTED_CODES = frozenset({1, 2})  # "an unknown / unexpected error": the work may have been done
 PERMISSIONS = "pages_manage_posts and pages_read_engagement"
 IMAGE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/bmp": "BMP", "image/tiff": "TIFF"}
 # Rate-limit headers whose JSON may carry estimated_time_to_regain_access (minutes).
@@ -254,7 +256,7 @@ class FacebookAdapter(Adapter):
         try:
             answer = send()
         except facebook.GraphAPIError as exc:
-            raise self._graph_failure(exc, what) from exc
+            raise self._graph_failure(exc, what, publishing) from exc
         except _NotGraphJSON as exc:
             raise self._not_json_failure(exc, what, publishing) from exc
         except requests.RequestException as exc:
@@ -264,13 +266,19 @@ class FacebookAdapter(Adapter):
             raise Transient(f"could not reach Facebook while {what} for {self.account} ({problem}); nothing was posted") from exc
         return answer if isinstance(answer, dict) else {}
 
-    def _graph_failure(self, exc: Any, what: str) -> PublishFailure:
+    def _graph_failure(self, exc: Any, what: str, publishing: bool) -> PublishFailure:
         error = exc.result.get("error") if isinstance(exc.result, dict) else None
         error = error if isinstance(error, dict) else {}
         code, subcode = exc.code, error.get("error_subcode")
         said = redact(str(exc.message))
         if error.get("error_user_msg") and error["error_user_msg"] not in said:
             said += f" ({redact(str(error['error_user_msg']))})"  # Facebook's own wording for people
+        status = self._transport.last.status_code if self._transport and self._transport.last is not None else 0
+        if publishing and code not in THROTTLING_CODES and (status >= 500 or code in UNEXPECTED_CODES):
+            # Graph failed while handling the request that creates the post: it may have created it
+            # first, and Graph does not deduplicate a retry. Throttling refusals come before any work.
+            return Ambiguous(f"Facebook failed while {what} for {self.account} (HTTP {status or '?'}, code {code}): {said}; "
+                             "the post may be out: look at the Page before trying again")
         if code in TRANSIENT_CODES or error.get("is_transient") is True:
             return Transient(f"Facebook is throttling or temporarily failing requests for {self.account} while {what} (code {code}): {said}", self._regain_access_at())
         if code == 190:
@@ -290,6 +298,8 @@ class FacebookAdapter(Adapter):
     def _not_json_failure(self, exc: _NotGraphJSON, what: str, publishing: bool) -> PublishFailure:
         kind = exc.content_type.split(";")[0] or "no content type"
         said = f"Facebook answered HTTP {exc.status} ({kind}) instead of Graph API JSON while {what} for {self.account}"
+        if exc.status >= 500 and publishing:
+            return Ambiguous(f"{said}: the post may be out, look at the Page before trying again")
         if exc.status >= 500 or exc.status == 429:
             return Transient(f"{said}; it will be tried again")
         if 200 <= exc.status < 300:

@@ -318,6 +318,8 @@ class XAdapter(Adapter):
             until = f"; the limit resets at {retry_after:%Y-%m-%d %H:%M:%S} UTC" if retry_after else ""
             return Transient(f"X rate limit hit for {self.account} while {what}{until}", retry_after)
         if isinstance(exc, errors.TwitterServerError):
+            if publishing:  # X may have created the post before failing, and it cannot deduplicate a retry
+                return Ambiguous(f"X had a server error ({status}) while {what} for {self.account}: {said}; the post may be out: look at the account before trying again")
             return Transient(f"X had a server error ({status}) while {what} for {self.account}: {said}")
         if isinstance(exc, errors.Unauthorized):
             keys = OAUTH1_KEYS if self._oauth1 else ("BEARER_TOKEN",)
