@@ -42,13 +42,15 @@ from campaigner.errors import Problem
 
 if TYPE_CHECKING:
     from campaigner.calendar import Calendar
+    from campaigner.render import Rendered
 
 FORMAT = 2  # 2: the rendered posts in a second pickle after the snapshot
 # Snapshots of calendars nobody has loaded for this long are removed when another is written.
 STALE_AFTER_S = 30 * 86400
 
-# A rendered post: (due ISO instant it was rendered for, text, length, limit, thread parts or None, fits)
-Rendered = tuple[str, str, int, int, "tuple[str, ...] | None", bool]
+# A rendered post as stored: render.Rendered's fields, in its order, as a plain tuple. (The posts
+# are pickled without a memo, see _write, so a NamedTuple would carry its class name with each.)
+Row = tuple[str, str, int, int, "tuple[str, ...] | None", bool]
 
 
 class Snapshot:
@@ -59,14 +61,15 @@ class Snapshot:
         self.key = key
         self.signatures = signatures  # the stat-checked sources: path -> (size, mtime_ns) or None
         self.calendar = calendar
-        self.rendered: dict[str, Rendered] = {}  # post id -> what rendering it gave
+        self.rendered: dict[str, Row] = {}  # post id -> what rendering it gave
         self.syntax: list[Problem] | None = None  # the template syntax check, once run
         self.changed = True  # new: written even if nothing gets rendered
         self.file: Path | None = None  # where it is stored (set by load; not pickled)
 
     def remember(self, post_id: str, rendered: Rendered) -> None:
         """Keep what rendering a post gave (new, or again for another due instant)."""
-        self.rendered[post_id] = rendered
+        r = rendered
+        self.rendered[post_id] = (r.due, r.text, r.length, r.limit, r.parts, r.fits)
         self.changed = True
 
     def template_syntax(self, check: Callable[[], list[Problem]]) -> list[Problem]:

@@ -45,6 +45,10 @@ class ConfigError(CampaignerError):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[Problem]]]:
+        # Pickled with its problems, not its printed text (a forked renderer sends them back).
+        return (type(self), (self.problems,))
+
 
 def problem_at(path: Path | str, line: int, col: int, message: str, severity: str = "error") -> Problem:
     """Build a Problem with the path shown as the user wrote it (relative where possible)."""

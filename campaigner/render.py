@@ -3,131 +3,41 @@
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
-import os
-import pickle
 import re
-import sys
-import threading
 import traceback
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jinja2
 
+from campaigner import parallel
 from campaigner.calendar import Account, Calendar, Event, Media
 from campaigner.errors import ConfigError, Problem, problem_at
+from campaigner.filters import FILTERS
 from campaigner.recurrence import Occurrence, occurrences
 
 if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
     from jinja2.sandbox import SandboxedEnvironment
 
     from campaigner.adapters.base import Message
-
-    from campaigner.cache import Rendered, Snapshot
-
-# Below this many posts to render, a second process costs more than it saves (~20 ms to fork and
-# to send the results back, against ~50 us a post).
-PARALLEL_MIN = 2000
-
-KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
-
-
-# ---------------------------------------------------------------- filters
-
-
-def digits(value: Any, lang: str = "km") -> str:
-    """Write a number's digits in the language's script (Khmer digits ០–៩ for km)."""
-    text = str(value)
-    return text.translate(KHMER_DIGITS) if lang == "km" else text
-
-
-def longdate(value: date | datetime, lang: str = "en") -> str:
-    """'1 August 2010' / 'ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០', month names from CLDR."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if not isinstance(value, date):  # babel would fail with a bare AssertionError
-        raise TypeError(f"longdate needs a date, got {value!r}: in vars write it unquoted, e.g. signed: 2010-08-01")
-    return _cldr(_longdate, value, lang)
-
-
-def _longdate(value: date, lang: str) -> str:
-    from babel.dates import format_date
-
-    if lang == "km":
-        return digits(format_date(value, "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y", locale=_locale("km")), "km")
-    return format_date(value, "d MMMM y", locale=_locale(lang))
-
-
-def _locale(lang: Any) -> Any:
-    """babel's Locale, parsed once per language name (babel parses the name on every call)."""
-    return _parsed_locale(lang) if isinstance(lang, str) else lang
-
-
-@functools.lru_cache(maxsize=64)
-def _parsed_locale(lang: str) -> Any:
-    from babel import Locale
-
-    return Locale.parse(lang)
-
-
-_CLDR_CACHE: dict[tuple[Any, ...], str] = {}
-
-
-def _cldr(format_: Callable[[Any, str], str], value: Any, lang: str) -> str:
-    """babel's formatting, remembered: a year of posts repeats a few hundred dates and numbers, and
-    each babel call costs ~40 us (a quarter of rendering a post). Only values whose equality means
-    the same text are remembered (not floats: -0.0 == 0.0; not Decimals: 1.0 == 1.00)."""
-    if type(value) not in (int, str, date) or type(lang) is not str:
-        return format_(value, lang)
-    key = (format_, type(value), value, lang)
-    text = _CLDR_CACHE.get(key)
-    if text is None:
-        if len(_CLDR_CACHE) >= 50_000:  # a bound for long-lived processes
-            _CLDR_CACHE.clear()
-        text = _CLDR_CACHE[key] = format_(value, lang)
-    return text
-
-
-def ordinal(value: int, lang: str = "en") -> str:
-    """'16th' / 'ទី១៦' (write ខួបលើក{{ n | ordinal('km') }} for ខួបលើកទី១៦)."""
-    n = int(value)
-    if lang == "km":
-        return "ទី" + digits(n, "km")
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def number(value: Any, lang: str = "en") -> str:
-    """A grouped number in the language's CLDR format, with Khmer digits for km."""
-    return _cldr(_number, value, lang)
-
-
-def _number(value: Any, lang: str) -> str:
-    from babel.numbers import format_decimal
-
-    return digits(format_decimal(value, locale=_locale(lang)), lang)
-
-
-def hashtag(value: str) -> str:
-    """'Mine Free Cambodia' -> '#MineFreeCambodia'; keeps Khmer marks (\\p{M}) inside the tag."""
-    import regex
-
-    words = regex.findall(r"[\p{L}\p{M}\p{N}_]+", str(value).lstrip("#"))
-    return "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
-
-
-def hashtags(values: Iterable[str]) -> str:
-    """Tags joined by spaces, each made a valid hashtag."""
-    return " ".join(hashtag(v) if not str(v).startswith("#") else str(v) for v in values)
-
-
-FILTERS: dict[str, Callable[..., str]] = {"digits": digits, "longdate": longdate, "ordinal": ordinal, "number": number, "hashtag": hashtag, "hashtags": hashtags}
+    from campaigner.cache import Snapshot
 
 
 # ---------------------------------------------------------------- posts
+
+
+class Rendered(NamedTuple):
+    """What rendering one post gives, kept by the snapshot cache: all of a Post but its identity."""
+
+    due: str  # the ISO instant it was rendered for: a post due at another instant is rendered again
+    text: str
+    length: int
+    limit: int
+    parts: tuple[str, ...] | None  # the thread's parts when the text is split, else None
+    fits: bool
 
 
 class Post(NamedTuple):
@@ -273,54 +183,32 @@ class Renderer:
     def render_many(self, items: list[tuple[Occurrence, Account, str]]) -> list[Post | ConfigError]:
         """Render each (occurrence, account, language), in order: a Post, or the ConfigError it raised.
 
-        With many posts to render and a spare core (the first run after an edit of a large
-        calendar), half of them are rendered in a forked child; anything amiss with the child and
-        the parent renders them itself, so the result never depends on it.
+        Posts the snapshot holds for the same due instant are taken from it; the others are
+        rendered (a large batch partly on a second core, see parallel.py) and remembered.
         """
         pids = [post_id(occ.event.id, occ.date, account.name, lang) for occ, account, lang in items]
-        done: dict[int, Rendered | ConfigError] = {}
-        todo = []
-        for i, (pid, (occ, _, _)) in enumerate(zip(pids, items)):
-            kept = self._kept(pid, occ)
-            if kept is not None:
-                done[i] = kept
-            else:
-                todo.append(i)
-        child, theirs = None, todo[1::2]
-        if len(todo) >= PARALLEL_MIN and _spare_core():
-            # A child's failures travel as problem lists: plain data, whatever ConfigError holds.
-            child = _Child.start(lambda: [r.problems if isinstance(r, ConfigError) else r
-                                          for r in (self._render_or_error(*items[i]) for i in theirs)])
-        for i in todo if child is None else todo[0::2]:
-            done[i] = self._render_or_error(*items[i])
-        if child is not None:
-            results = child.results()
-            if results is not None and len(results) == len(theirs):
-                done.update((i, ConfigError(r) if isinstance(r, list) else r) for i, r in zip(theirs, results))
-        for i in todo:
-            if i not in done:  # the child failed: render its share here
-                done[i] = self._render_or_error(*items[i])
-        rendered_here = set(todo)
+        results: list[Rendered | ConfigError | None] = [self._kept(pid, occ) for pid, (occ, _, _) in zip(pids, items)]
+        todo = [i for i, kept in enumerate(results) if kept is None]
+        fresh = parallel.ordered_map(lambda i: self._render_or_error(*items[i]), todo)
+        for i, rendered in zip(todo, fresh):
+            results[i] = rendered
+            if self.snapshot is not None and not isinstance(rendered, ConfigError):
+                self.snapshot.remember(pids[i], rendered)
         out: list[Post | ConfigError] = []
-        for i, (pid, (occ, account, lang)) in enumerate(zip(pids, items)):
-            result = done[i]
-            if isinstance(result, ConfigError):
-                out.append(result)
-                continue
-            if i in rendered_here and self.snapshot is not None:
-                self.snapshot.remember(pid, result)
-            out.append(self._post(pid, occ, account, lang, result))
+        for pid, (occ, account, lang), result in zip(pids, items, results):
+            assert result is not None  # every post is kept or rendered
+            out.append(result if isinstance(result, ConfigError) else self._post(pid, occ, account, lang, result))
         return out
 
     def _kept(self, pid: str, occ: Occurrence) -> Rendered | None:
         """What the snapshot holds for this post, if it was rendered for the same due instant."""
         kept = self.snapshot.rendered.get(pid) if self.snapshot is not None else None
-        return kept if kept is not None and kept[0] == occ.due.isoformat() else None
+        return Rendered._make(kept) if kept is not None and kept[0] == occ.due.isoformat() else None
 
     @staticmethod
     def _post(pid: str, occ: Occurrence, account: Account, lang: str, rendered: Rendered) -> Post:
-        _, text, length, limit, parts, fits = rendered
-        return Post(pid, occ.event, occ.date, occ.due, account.name, account.platform, lang, text, length, limit, parts or (text,), fits)
+        return Post(pid, occ.event, occ.date, occ.due, account.name, account.platform, lang, rendered.text,
+                    rendered.length, rendered.limit, rendered.parts or (rendered.text,), rendered.fits)
 
     def _render_or_error(self, occ: Occurrence, account: Account, lang: str) -> Rendered | ConfigError:
         try:
@@ -329,7 +217,7 @@ class Renderer:
             return exc
 
     def _render(self, occ: Occurrence, account: Account, lang: str) -> Rendered:
-        """Render through the template and measure: (due, text, length, limit, thread parts or None, fits)."""
+        """Render through the template and measure the text against the account's platform."""
         e = occ.event
         if (e.template, account.platform, lang) not in self._templates and not any(
                 (self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
@@ -359,7 +247,7 @@ class Renderer:
                 parts = None
             if parts is not None and len(parts) == 1:
                 parts = None
-        return (occ.due.isoformat(), text, length, limit, parts, fits)
+        return Rendered(occ.due.isoformat(), text, length, limit, parts, fits)
 
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
         # The innermost template frame: an error inside an {% include %} is in the included file.
@@ -368,66 +256,6 @@ class Renderer:
             if Path(frame.f_code.co_filename).is_relative_to(self.folder):
                 filename, line = frame.f_code.co_filename, lineno
         return problem_at(Path(filename), line, 0, message)
-
-
-def _spare_core() -> bool:
-    """Whether a forked child could render beside this process: Linux (fork without exec is safe
-    there), a second usable core, and no other thread that a fork would leave behind half-done."""
-    if not sys.platform.startswith("linux") or os.environ.get("CAMPAIGNER_PARALLEL", "").strip() in ("0", "off"):
-        return False
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores > 1 and threading.active_count() == 1
-
-
-class _Child:
-    """A forked process doing some work while this one does the rest; its result read once asked."""
-
-    def __init__(self, pid: int, pipe: int):
-        self.pid, self.pipe = pid, pipe
-
-    @classmethod
-    def start(cls, work: Callable[[], list[Any]]) -> _Child | None:
-        """Fork a child that runs work() and sends back the list; None when no child could start."""
-        read_end, write_end = os.pipe()
-        # The child's garbage collector would otherwise walk, and so copy, every page of the heap.
-        gc.freeze()
-        try:
-            pid = os.fork()
-        except OSError:
-            gc.unfreeze()
-            os.close(read_end)
-            os.close(write_end)
-            return None
-        if pid == 0:  # the child: it never returns, runs no exit handler and flushes no inherited buffer
-            code = 1
-            try:
-                os.close(read_end)
-                data = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
-                while data:
-                    data = data[os.write(write_end, data):]
-                code = 0
-            finally:
-                os._exit(code)
-        gc.unfreeze()
-        os.close(write_end)
-        return cls(pid, read_end)
-
-    def results(self) -> list[Any] | None:
-        """The child's list, or None if it failed in any way (crashed, killed, wrote half)."""
-        chunks = []
-        try:
-            while chunk := os.read(self.pipe, 1 << 20):
-                chunks.append(chunk)
-        finally:
-            os.close(self.pipe)
-            _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            return None
-        try:
-            results = pickle.loads(b"".join(chunks))
-        except Exception:
-            return None
-        return results if isinstance(results, list) else None
 
 
 def _undefined(message: str | None) -> str:

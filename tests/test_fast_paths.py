@@ -6,7 +6,7 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from campaigner import render, textlimits
+from campaigner import filters, textlimits
 
 FRAGMENTS = [
     "https://example.org/news/240", "http://www.hrw.org/report?id=7&x=y", "example.kh", "example.kh/path", "t.co", "bit.ly/abc",
@@ -32,11 +32,11 @@ def test_url_spans_prefilter_never_hides_a_link():
 
 
 def test_remembered_cldr_formatting_is_babel_formatting():
-    render._CLDR_CACHE.clear()
+    filters._CLDR_CACHE.clear()
     for value in [date(2010, 8, 1), date(2024, 2, 29), date(1999, 3, 1), date(2010, 8, 1)]:
         for lang in ("en", "km"):
-            assert render.longdate(value, lang) == render._longdate(value, lang)
+            assert filters.longdate(value, lang) == filters._longdate(value, lang)
     for value in [0, 1, 49, 1234567, -3, "12345", 1.5, -0.0, 0.0, Decimal("1.00"), Decimal("1.0"), 1234567]:
         for lang in ("en", "km"):
-            assert render.number(value, lang) == render._number(value, lang), (value, lang)
-    assert not any(type(k[2]) in (float, Decimal) for k in render._CLDR_CACHE)
+            assert filters.number(value, lang) == filters._number(value, lang), (value, lang)
+    assert not any(type(k[2]) in (float, Decimal) for k in filters._CLDR_CACHE)

@@ -10,7 +10,8 @@ import regex
 
 from campaigner.calendar import load_calendar
 from campaigner.errors import ConfigError
-from campaigner.render import Renderer, digits, expand, hashtag, hashtags, longdate, number, ordinal, post_id
+from campaigner.filters import digits, hashtag, hashtags, longdate, number, ordinal
+from campaigner.render import Renderer, expand, post_id
 
 CCM_DAY = date(2026, 8, 1)
 KHMER_MONTHS = ["មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"]
@@ -284,7 +285,7 @@ def test_hashtags_joins_and_keeps_written_tags():
 
 
 def _serial_and_parallel(cal_path: Path, monkeypatch, start: date, end: date):
-    import campaigner.render as render_module
+    from campaigner import parallel
 
     cal = load_calendar(cal_path)
 
@@ -297,7 +298,7 @@ def _serial_and_parallel(cal_path: Path, monkeypatch, start: date, end: date):
     monkeypatch.setenv("CAMPAIGNER_PARALLEL", "0")
     serial = run()
     monkeypatch.delenv("CAMPAIGNER_PARALLEL")
-    monkeypatch.setattr(render_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
     forks = []
     import os
 
@@ -350,18 +351,43 @@ def test_a_child_that_fails_leaves_the_work_to_the_parent(good, monkeypatch):
 def test_no_fork_beside_other_threads_or_when_turned_off(monkeypatch):
     import threading
 
-    import campaigner.render as render_module
+    from campaigner.parallel import spare_core
 
     if not __import__("sys").platform.startswith("linux"):
-        assert render_module._spare_core() is False
+        assert spare_core() is False
         return
     stop = threading.Event()
     worker = threading.Thread(target=stop.wait)
     worker.start()
     try:
-        assert render_module._spare_core() is False
+        assert spare_core() is False
     finally:
         stop.set()
         worker.join()
     monkeypatch.setenv("CAMPAIGNER_PARALLEL", "0")
-    assert render_module._spare_core() is False
+    assert spare_core() is False
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forks on Linux only")
+@pytest.mark.parametrize("n", [2, 3, 7, 8])
+def test_ordered_map_shares_the_calls_with_a_child_and_keeps_their_order(monkeypatch, n):
+    import os
+
+    from campaigner import parallel
+
+    parent, forks, real_fork = os.getpid(), [], os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    got = parallel.ordered_map(lambda x: (x * x, os.getpid() == parent), list(range(n)), min_items=2)
+    assert [square for square, _ in got] == [x * x for x in range(n)] and forks == [1]
+    assert [here for _, here in got] == [i % 2 == 0 for i in range(n)]  # every other call made in the child
+    assert parallel.ordered_map(lambda x: x, [1], min_items=2) == [1] and forks == [1]  # too few: no child
+
+
+def test_a_config_error_crosses_a_pickle_with_its_problems():
+    import pickle
+
+    from campaigner.errors import Problem
+
+    error = ConfigError([Problem("t.j2", 3, 0, "undefined"), Problem("c.yaml", 1, 2, "note", "warning")])
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is ConfigError and again.problems == error.problems and str(again) == str(error)
