@@ -23,6 +23,7 @@ HELP = "Plan and publish a campaign's social-media posts from a YAML calendar an
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
+    "preview": ("preview", "preview"),
     "post": ("post", "post"),
     "resolve": ("post", "resolve"),
     "status": ("status", "status"),
