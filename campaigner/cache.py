@@ -8,8 +8,12 @@ X's length rules) is nearly all of their time, and its result depends only on:
 - CAMPAIGNER_PLUGINS and the files of the plugins it names (they may change length rules);
 - the bytes of calendar.yaml and rapid.yaml (or rapid.yaml's absence);
 - the name and bytes of every file under templates/ (a new file can override a template);
-- the other files the calendar was built from (media, a journalists CSV): their size and mtime,
-  since hashing every photo on every cron run would cost more than it saves.
+- the other files the calendar was built from: the bytes (a sha256) of each file the loading or a
+  briefing reads as text (a journalists or contacts CSV), and the size and mtime of each media
+  file, since hashing every photo on every cron run would cost more than it saves.
+
+Folders are walked through symlinks (a templates folder linked in from elsewhere is read as it is
+now), each real folder once, so a link loop cannot hang the walk.
 
 So one snapshot per calendar path keeps the loaded `Calendar`, each post rendered so far (by post
 id) and the template syntax check, under a key made of all of the above. A snapshot whose key or
@@ -18,6 +22,9 @@ due instant differs from the one it was rendered for (new time-zone rules) is re
 
 Snapshots are pickles, so the folder must be as private as Jinja's own bytecode cache (which
 holds marshalled code): a folder that is not ours or that others can write is not used at all.
+The folder is opened once per read or write (O_DIRECTORY | O_NOFOLLOW), checked through that
+descriptor, and the snapshot opened relative to it: swapping the folder for a symlink after the
+check changes nothing. Only files named as this cache's own snapshots are ever removed.
 Anything wrong with the cache (unreadable, corrupt, full disk) means it is skipped, never an
 error. `CAMPAIGNER_CACHE=off` turns it off; `CAMPAIGNER_CACHE_DIR` moves it (default:
 $XDG_CACHE_HOME/campaigner or ~/.cache/campaigner).
@@ -29,10 +36,11 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import stat
 import sys
-import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +52,7 @@ if TYPE_CHECKING:
     from campaigner.calendar import Calendar
     from campaigner.render import Rendered
 
-FORMAT = 2  # 2: the rendered posts in a second pickle after the snapshot
+FORMAT = 3  # 2: the rendered posts in a second pickle after the snapshot; 3: content signatures
 # Snapshots of calendars nobody has loaded for this long are removed when another is written.
 STALE_AFTER_S = 30 * 86400
 
@@ -56,15 +64,15 @@ Row = tuple[str, str, int, int, "tuple[str, ...] | None", bool]
 class Snapshot:
     """What loading and rendering one calendar produced, and the key it is valid for."""
 
-    def __init__(self, key: str, signatures: dict[str, tuple[int, int] | None], calendar: Calendar):
+    def __init__(self, key: str, signatures: dict[str, tuple[Any, ...] | None], calendar: Calendar):
         self.format = FORMAT  # stored in the pickle: a snapshot of another layout is not read
         self.key = key
-        self.signatures = signatures  # the stat-checked sources: path -> (size, mtime_ns) or None
+        self.signatures = signatures  # the other sources: path -> ("sha256", hex) or ("stat", size, mtime_ns), or None
         self.calendar = calendar
         self.rendered: dict[str, Row] = {}  # post id -> what rendering it gave
         self.syntax: list[Problem] | None = None  # the template syntax check, once run
         self.changed = True  # new: written even if nothing gets rendered
-        self.file: Path | None = None  # where it is stored (set by load; not pickled)
+        self.name: str | None = None  # its file name in the cache folder (set by load; not pickled)
 
     def remember(self, post_id: str, rendered: Rendered) -> None:
         """Keep what rendering a post gave (new, or again for another due instant)."""
@@ -81,14 +89,14 @@ class Snapshot:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["changed"], state["rendered"], state["file"]  # the rendered posts are written after it, see _write
+        del state["changed"], state["rendered"], state["name"]  # the rendered posts are written after it, see _write
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.rendered = {}
         self.changed = False
-        self.file = None
+        self.name = None
 
 
 def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None) -> tuple[Calendar, Snapshot | None]:
@@ -100,17 +108,18 @@ def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None)
     key = _key(path) if folder else None
     if folder is None or key is None:
         return load_calendar(path, on_problems=on_problems), None
-    file = folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".pickle")
-    snap = _read(file)
+    name = snapshot_name(path)
+    snap = _read(folder, name)
     if snap is None or snap.key != key or not _signatures_hold(snap):
         cal = load_calendar(path, on_problems=on_problems)
         content = {path, path.parent / RAPID_FILE}
-        snap = Snapshot(key, {str(p): _signature(p) for p in cal.sources if p not in content}, cal)
+        media = {m.path for e in cal.events for m in e.media}
+        snap = Snapshot(key, {str(p): _signature(p, by_content=p not in media) for p in cal.sources if p not in content}, cal)
     else:
-        _mark_used(file)
+        _mark_used(folder, name)
         if on_problems and snap.calendar.warnings:
             on_problems(list(snap.calendar.warnings))
-    snap.file = file
+    snap.name = name
     return snap.calendar, snap
 
 
@@ -120,13 +129,24 @@ def store(snap: Snapshot) -> None:
     Not one whose inputs changed while the run used them (an edit saved mid-run): what it holds
     may mix both versions, and the key it would be stored under is the old one.
     """
-    if snap.changed and snap.file is not None and _key(snap.calendar.path) == snap.key and _signatures_hold(snap):
-        _write(snap.file, snap)
+    if not snap.changed or snap.name is None or _key(snap.calendar.path) != snap.key or not _signatures_hold(snap):
+        return
+    folder = directory()
+    if folder is not None:
+        _write(folder, snap.name, snap)
         snap.changed = False
 
 
+_NAME = re.compile(r"^[0-9a-f]{24}\.pickle$")  # the only files this cache writes (and .tmp-* while writing)
+
+
+def snapshot_name(path: Path) -> str:
+    """The snapshot's file name for a calendar: a digest of its resolved path."""
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".pickle"
+
+
 def _signatures_hold(snap: Snapshot) -> bool:
-    return all(_signature(Path(p)) == s for p, s in snap.signatures.items())
+    return all(_signature(Path(p), by_content=s is not None and s[0] == "sha256") == s for p, s in snap.signatures.items())
 
 
 def directory() -> Path | None:
@@ -142,14 +162,31 @@ def directory() -> Path | None:
         folder = Path(base) / "campaigner"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.lstat()
     except OSError:
         return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    fd = _open_folder(folder)
+    if fd is None:
         return None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return None
+    os.close(fd)
     return folder
+
+
+def _open_folder(folder: Path) -> int | None:
+    """A descriptor of the folder itself (never of a symlink in its place), when it is ours and
+    nobody else may write it; else None."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        os.close(fd)
+        return None
+    return fd
 
 
 # ---------------------------------------------------------------- keys
@@ -200,7 +237,16 @@ def _key(path: Path) -> str | None:
         return None
     digest.update(b"\0absent" if rapid is None else b"\0%d\0" % len(rapid) + rapid)
     templates = path.parent / "templates"
-    for root, dirs, files in os.walk(templates):
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(templates, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            return None
+        if (info.st_dev, info.st_ino) in seen:  # a symlink loop, or a folder linked twice: read once
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         dirs.sort()
         for name in sorted(files):
             file = os.path.join(root, name)
@@ -213,38 +259,46 @@ def _key(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
+def _signature(path: Path, *, by_content: bool = False) -> tuple[Any, ...] | None:
+    """("sha256", digest) of the file's bytes, or ("stat", size, mtime_ns); None when it cannot be read."""
     try:
+        if by_content:
+            return ("sha256", hashlib.sha256(path.read_bytes()).hexdigest())
         info = path.stat()
     except OSError:
         return None
-    return (info.st_size, info.st_mtime_ns)
+    return ("stat", info.st_size, info.st_mtime_ns)
 
 
 # ---------------------------------------------------------------- files
 
 
-def _read(file: Path) -> Snapshot | None:
+def _read(folder: Path, name: str) -> Snapshot | None:
     # Unpickling creates every object of the snapshot at once and they all stay alive: the cyclic
     # GC would only re-walk a growing heap (a third of reading 20,000 events), as in load_calendar.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _read_snapshot(file)
+        return _read_snapshot(folder, name)
     finally:
         if paused:
             gc.enable()
 
 
-def _read_snapshot(file: Path) -> Snapshot | None:
+def _read_snapshot(folder: Path, name: str) -> Snapshot | None:
+    dir_fd = _open_folder(folder)
+    if dir_fd is None:
+        return None
     try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=dir_fd)
     except OSError:
         return None
+    finally:
+        os.close(dir_fd)
     try:
         with os.fdopen(fd, "rb") as fh:
             info = os.fstat(fh.fileno())
-            if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
                 return None
             snap = pickle.load(fh)
             if not isinstance(snap, Snapshot) or snap.__dict__.get("format") != FORMAT:
@@ -255,51 +309,67 @@ def _read_snapshot(file: Path) -> Snapshot | None:
     return snap
 
 
-def _mark_used(file: Path) -> None:
+def _mark_used(folder: Path, name: str) -> None:
     """Keep a snapshot that is read every run but rarely rewritten from looking stale (noatime)."""
+    dir_fd = _open_folder(folder)
+    if dir_fd is None:
+        return
     try:
-        if file.stat().st_mtime < time.time() - 86400:
-            os.utime(file)
-    except OSError:
+        if os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mtime < time.time() - 86400:
+            os.utime(name, dir_fd=dir_fd, follow_symlinks=False)
+    except (OSError, NotImplementedError):
         pass
+    finally:
+        os.close(dir_fd)
 
 
-def _write(file: Path, snap: Snapshot) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".pickle")
-    except OSError:
+def _write(folder: Path, name: str, snap: Snapshot) -> None:
+    dir_fd = _open_folder(folder)
+    if dir_fd is None:
         return
+    tmp = f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.pickle"
     try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            # Then the rendered posts, plain strings, ints and tuples, in a second pickle without a
-            # memo: it would hold an entry for each of their objects while writing (+20 MiB for
-            # 10,000 events), and they share nothing (a lone part is stored as None, not the text).
-            rendered = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-            rendered.fast = True
-            rendered.dump(snap.rendered)
-        os.replace(tmp, file)
-    except Exception:
         try:
-            os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600, dir_fd=dir_fd)
         except OSError:
-            pass
-        return
-    _remove_stale(file.parent, keep=file)
+            return
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                # Then the rendered posts, plain strings, ints and tuples, in a second pickle without a
+                # memo: it would hold an entry for each of their objects while writing (+20 MiB for
+                # 10,000 events), and they share nothing (a lone part is stored as None, not the text).
+                rendered = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+                rendered.fast = True
+                rendered.dump(snap.rendered)
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except Exception:
+            try:
+                os.unlink(tmp, dir_fd=dir_fd)
+            except OSError:
+                pass
+            return
+        _remove_stale(dir_fd, keep=name)
+    finally:
+        os.close(dir_fd)
 
 
-def _remove_stale(folder: Path, keep: Path) -> None:
-    """Snapshots of calendars not loaded for a month, and temporary files a killed run left."""
-    cutoff = time.time() - STALE_AFTER_S
+def _remove_stale(dir_fd: int, keep: str) -> None:
+    """Snapshots of calendars not loaded for a month, and temporary files a killed run left: only
+    files named as this cache's own, never anything else someone put in the folder."""
+    now = time.time()
     try:
-        entries = list(os.scandir(folder))
+        names = os.listdir(dir_fd)
     except OSError:
         return
-    for entry in entries:
+    for name in names:
+        own = bool(_NAME.match(name))
+        temporary = name.startswith(".tmp-") and name.endswith(".pickle")
+        if name == keep or not (own or temporary):
+            continue
         try:
-            if entry.name.endswith(".pickle") and entry.path != str(keep):
-                info = entry.stat(follow_symlinks=False)
-                if info.st_mtime < cutoff or (entry.name.startswith(".tmp-") and info.st_mtime < time.time() - 3600):
-                    os.unlink(entry.path)
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and ((own and info.st_mtime < now - STALE_AFTER_S) or (temporary and info.st_mtime < now - 3600)):
+                os.unlink(name, dir_fd=dir_fd)
         except OSError:
             continue

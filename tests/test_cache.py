@@ -4,6 +4,7 @@ to an input (calendar, rapid.yaml, templates, media, plugins) is seen at once.""
 from __future__ import annotations
 
 import json
+import time
 import os
 from datetime import date as cache_date
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_snapshot_grows_with_new_posts_and_is_rewritten_only_then(good):
     assert file.stat().st_mtime_ns == first  # nothing new: not written again
     run("plan", "--calendar", str(good), "--now", NOW, "--days", "365")
     assert file.stat().st_mtime_ns != first
-    assert len(cache._read(file).rendered) > 12
+    assert len(cache._read(file.parent, file.name).rendered) > 12
 
 
 def plan(cal: Path) -> list[dict]:
@@ -128,7 +129,7 @@ def test_a_corrupt_or_foreign_snapshot_is_ignored_and_replaced(good):
     (file,) = snapshots()
     file.write_bytes(b"not a pickle")
     assert plan(good) == expected
-    assert isinstance(cache._read(file), cache.Snapshot)
+    assert isinstance(cache._read(file.parent, file.name), cache.Snapshot)
 
 
 def test_a_snapshot_for_other_code_is_ignored(good, monkeypatch):
@@ -136,19 +137,19 @@ def test_a_snapshot_for_other_code_is_ignored(good, monkeypatch):
     (file,) = snapshots()
     monkeypatch.setattr(cache, "_CODE_KEY", "another campaigner version")
     assert plan(good) == expected  # re-rendered and correct, whatever the old snapshot held
-    assert cache._read(file).key == cache._key(good)
+    assert cache._read(file.parent, file.name).key == cache._key(good)
 
 
 def test_a_post_due_at_another_instant_is_rendered_again(good):
     plan(good)
     (file,) = snapshots()
-    snap = cache._read(file)
+    snap = cache._read(file.parent, file.name)
     for pid, kept in snap.rendered.items():
         snap.rendered[pid] = ("1999-01-01T00:00:00+07:00", "stale text", *kept[2:])
-    cache._write(file, snap)
+    cache._write(file.parent, file.name, snap)
     assert "stale text" not in texts(good)
-    snap.rendered = {pid: (kept[0], "kept text", *kept[2:]) for pid, kept in cache._read(file).rendered.items()}
-    cache._write(file, snap)
+    snap.rendered = {pid: (kept[0], "kept text", *kept[2:]) for pid, kept in cache._read(file.parent, file.name).rendered.items()}
+    cache._write(file.parent, file.name, snap)
     assert texts(good) == {"kept text"}  # the same instant: served from the snapshot
 
 
@@ -171,7 +172,7 @@ def test_a_snapshot_others_can_write_is_not_read(good):
     plan(good)
     (file,) = snapshots()
     file.chmod(0o666)
-    assert cache._read(file) is None
+    assert cache._read(file.parent, file.name) is None
 
 
 def test_an_edit_saved_during_a_run_is_not_stored_under_the_old_key(good):
@@ -182,3 +183,64 @@ def test_an_edit_saved_during_a_run_is_not_stored_under_the_old_key(good):
         (good.parent / "templates/story/en.j2").write_text("Edited mid-run: {{ vars.title }}\n", encoding="utf-8")
     assert snapshots() == []  # nothing written: the next run loads and renders afresh
     assert any(t.startswith("Edited mid-run") for t in texts(good))
+
+
+# ---------------------------------------------------------------- what the key covers, and the folder's safety
+
+
+def test_an_edit_inside_a_symlinked_template_folder_is_seen(good, tmp_path):
+    shared = tmp_path / "shared-templates" / "story"
+    shared.parent.mkdir()
+    (good.parent / "templates" / "story").rename(shared)
+    (good.parent / "templates" / "story").symlink_to(shared, target_is_directory=True)
+    before = texts(good)
+    (shared / "en.j2").write_text("Edited through a link: {{ vars.title }}\n", encoding="utf-8")
+    after = texts(good)
+    assert any(t.startswith("Edited through a link") for t in after) and after != before
+
+
+def test_a_symlink_loop_in_templates_does_not_hang_the_key(good):
+    (good.parent / "templates" / "story" / "loop").symlink_to(good.parent / "templates", target_is_directory=True)
+    assert cache._key(good) is not None
+
+
+def test_a_journalists_csv_edited_to_the_same_size_and_time_is_seen(good):
+    from campaigner import runtime
+
+    csv = good.parent / "journalists.csv"
+    csv.write_text("name,email,languages\nSok Dara,dara@news.example,km\n", encoding="utf-8")
+    good.write_text(good.read_text(encoding="utf-8") + "journalists: journalists.csv\n", encoding="utf-8")
+    with runtime.session(good) as rt:
+        assert [j.email for j in rt.calendar.journalists] == ["dara@news.example"]
+    stamp = csv.stat()
+    csv.write_text("name,email,languages\nSok Dara,sara@news.example,km\n", encoding="utf-8")  # same length
+    os.utime(csv, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert csv.stat().st_size == stamp.st_size and csv.stat().st_mtime_ns == stamp.st_mtime_ns
+    with runtime.session(good) as rt:
+        assert [j.email for j in rt.calendar.journalists] == ["sara@news.example"]
+
+
+def test_a_cache_folder_swapped_for_a_symlink_is_not_read(good, tmp_path):
+    plan(good)
+    (file,) = snapshots()
+    folder = file.parent
+    elsewhere = tmp_path / "elsewhere"
+    folder.rename(elsewhere)  # an attacker's folder, with a snapshot of their own making
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    assert cache.directory() is None  # the symlink is never taken for the folder
+    assert cache._read(folder, file.name) is None
+
+
+def test_only_the_caches_own_files_are_ever_removed(good):
+    plan(good)
+    (own,) = snapshots()
+    folder = own.parent
+    old = time.time() - 40 * 86400
+    keep = [folder / "notes.pickle", folder / "someone-elses.txt", folder / "0123.pickle"]
+    stale = folder / ("f" * 24 + ".pickle")
+    for f in [*keep, stale]:
+        f.write_bytes(b"x")
+        os.utime(f, (old, old))
+    good.write_text(good.read_text(encoding="utf-8").replace("Deminers at work", "Deminers at work today"), encoding="utf-8")
+    plan(good)  # writes a new snapshot, and removes the stale ones
+    assert all(f.exists() for f in keep) and not stale.exists()
