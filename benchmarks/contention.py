@@ -33,6 +33,7 @@ def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, s
         sent, db = folder / "sent.jsonl", folder / "state.db"
         child = {**env, "CAMPAIGNER_PLUGINS": "tests.fake_platform", "PYTHONPATH": str(project), "FAKE_SENT": str(sent),
                  "FAKE_DELAY": SEND_DELAY, **{f"CAMPAIGNER_{a.upper()}_TOKEN": f"{a}-secret-token" for a in ACCOUNTS}}
+        proc.init_ledger(f"sqlite:///{db}")  # anywhere but the default path, a ledger is created explicitly
         argv = proc.campaigner_argv() + ["post", "--calendar", str(cal), "--now", NOW, "--db", f"sqlite:///{db}", "--json"]
         start = time.perf_counter()
         started = [proc.spawn(argv, env=child, cwd=cal.parent) for _ in range(processes)]

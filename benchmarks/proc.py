@@ -188,3 +188,10 @@ def emptied(folder: Path) -> Callable[[], None]:
     def empty() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     return empty
+
+
+def init_ledger(url: str) -> None:
+    """Create a ledger at `url` (what `campaigner ledger init URL` does), outside any measured run."""
+    from campaigner.ledger import open_ledger
+
+    open_ledger(url, create=True).close()

@@ -41,6 +41,7 @@ class _Runner:
         """One `campaigner post --json` on a fresh ledger."""
         self.n += 1
         db = self.work / f"ledger-{self.n}.db"
+        proc.init_ledger(f"sqlite:///{db}")  # anywhere but the default path, a ledger is created explicitly
         run = proc.run(proc.campaigner_argv() + ["post", "--calendar", str(self.cal), "--now", now, "--db", f"sqlite:///{db}", "--json"],
                        env=self.env, cwd=self.cal.parent)
         run.check()

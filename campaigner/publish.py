@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
+import threading
+import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 from campaigner import accounts as accounts_
 from campaigner import credentials
 from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure, Transient, problem_at
-from campaigner.ledger import Ledger, PostMeta, RunRecord
+from campaigner.ledger import Ledger, LedgerUnavailable, LedgerWriteFailed, PostMeta, RunRecord, this_host
 from campaigner.render import Post, Renderer, expand, window_dates
 from campaigner.schedule import Decision, decide, next_attempt
 
@@ -85,6 +86,7 @@ class Result:
     error: str | None = None
     post: Any = field(default=None, repr=False)  # the Deliverable
     wire: list[WireRequest] = field(default_factory=list, repr=False)
+    unrecorded: bool = field(default=False, repr=False)  # the outcome is not in the ledger (it could not be written)
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON shape: id, account, status, remote_id, url, error."""
@@ -98,8 +100,9 @@ class RunReport:
     run_id: str
     results: list[Result] = field(default_factory=list)
     drafts: list[Any] = field(default_factory=list)
-    # Accounts that could not publish in this run (credentials missing, login refused, server
-    # unreachable): their posts stay pending, one line each.
+    # What could not be done in this run, one line each: an account that could not publish
+    # (credentials missing, login refused, server unreachable: its posts stay pending), or the
+    # ledger that could not be written (what to do about it).
     account_problems: list[str] = field(default_factory=list)
 
     @property
@@ -173,11 +176,22 @@ class Publisher:
         self.ledger = ledger
         self.adapter_for = adapter_for
         self.lease = lease
-        self.host = host or socket.gethostname()
+        self.host = host or this_host()
         self.pid = pid or os.getpid()
         self.alive = alive or _pid_alive
         self.renderer = renderer
         self.run_id = uuid.uuid4().hex[:12]
+        self._stop = threading.Event()  # set when the ledger cannot be written: claim nothing more
+        self._ledger_lock = threading.Lock()
+        self._ledger_failure: LedgerWriteFailed | None = None
+        self._reconnected = False
+        self._started = time.monotonic()
+        self._now: datetime | None = None
+
+    def _claim_time(self) -> datetime:
+        """The run's `now` plus the time it has run: a claim's lease counts from the claim, not from the run's start."""
+        assert self._now is not None
+        return self._now + timedelta(seconds=time.monotonic() - self._started)
 
     def run(self, now: datetime, *, accounts: Iterable[str] | None = None, command: str = "post",
             posts: Sequence[Deliverable] | None = None, check_credentials: bool = True) -> RunReport:
@@ -188,7 +202,11 @@ class Publisher:
                          renderer=self.renderer)
         decision = plan.decision
 
-        self.ledger.begin_run(RunRecord(self.run_id, command, self.host, self.pid, now, None, {}, None))
+        self._now, self._started = now, time.monotonic()
+        try:
+            self.ledger.begin_run(RunRecord(self.run_id, command, self.host, self.pid, now, None, {}, None))
+        except LedgerWriteFailed as exc:
+            raise LedgerUnavailable(f"{exc}; nothing was sent. {exc.advice[0].upper()}{exc.advice[1:]}") from None
         exit_code = 2
         try:
             for rec in self.ledger.expire_claims(now=now, host=self.host, alive=self.alive):
@@ -204,10 +222,59 @@ class Publisher:
             report.drafts = decision.drafts
             report.account_problems += [f"{why}; its posts stay pending until that is fixed" for why in plan.blocked.values()]
             report.results += self._send_all(plan.send, now, report)
-            exit_code = report.exit_code
+        except LedgerWriteFailed as exc:
+            self._ledger_failed(exc)
         finally:
-            self.ledger.end_run(self.run_id, counts=report.counts(), exit_code=exit_code, now=now)
+            if self._ledger_failure is not None:
+                report.account_problems.append(self._ledger_report(report))
+            exit_code = report.exit_code
+            try:
+                self.ledger.end_run(self.run_id, counts=report.counts(), exit_code=exit_code, now=now)
+            except LedgerWriteFailed as exc:
+                if self._ledger_failure is None:  # the run itself went well: only its end is not recorded
+                    report.account_problems.append(f"the run's end could not be recorded: {exc}; {exc.advice}")
         return report
+
+    def _ledger_failed(self, exc: LedgerWriteFailed) -> None:
+        """The ledger could not be written: stop claiming, remember the first reason for the report."""
+        self._stop.set()
+        with self._ledger_lock:
+            if self._ledger_failure is None:
+                self._ledger_failure = exc
+
+    def _ledger_report(self, report: RunReport) -> str:
+        exc = self._ledger_failure
+        assert exc is not None
+        published = sum(r.status == "published" for r in report.results)
+        unrecorded = [r.id for r in report.results if r.unrecorded]
+        lines = [f"the ledger could not be written, so this run stopped sending: {exc}",
+                 f"  {published} post(s) were published and recorded before that."]
+        if unrecorded:
+            lines.append(f"  {len(unrecorded)} post(s) went out (or may have) but could not be recorded; they show as unknown: "
+                         + ", ".join(unrecorded) + ". Check each account, then 'campaigner resolve ID --published URL' or '--not-published'.")
+        lines.append(f"  Posts not attempted stay pending for the next run. To do: {exc.advice}.")
+        return "\n".join(lines)
+
+    def _record(self, result: Result, write: Callable[[], None]) -> Result:
+        """Write a result to the ledger; when it cannot be written, reconnect once (a server's
+        connection may have dropped) and try again, else report it as unknown, never as settled."""
+        try:
+            write()
+            return result
+        except LedgerWriteFailed as exc:
+            self._ledger_failed(exc)
+            with self._ledger_lock:
+                retry, self._reconnected = not self._reconnected, True
+            if retry and self.ledger.reconnect():
+                try:
+                    write()
+                    return result
+                except LedgerWriteFailed:
+                    pass
+        said = f"published at {result.url}" if result.status == "published" else f"{result.status} ({result.error})"
+        return Result(result.id, result.account, "unknown", result.remote_id, result.url, post=result.post, unrecorded=True,
+                      error=f"{said}, but the ledger could not record it: it stays claimed and shows as unknown; check the account, "
+                            f"then 'campaigner resolve {result.id} --published URL' or '--not-published'")
 
     def _send_all(self, items: list[Deliverable], now: datetime, report: RunReport) -> list[Result]:
         by_account: dict[str, list[Deliverable]] = {}
@@ -236,6 +303,8 @@ class Publisher:
         adapter: Adapter | None = None
         try:
             for item in queue:
+                if self._stop.is_set():
+                    break  # the ledger cannot be written: nothing more is claimed in this run
                 if adapter is None:
                     try:
                         adapter = self._open(account)
@@ -243,8 +312,14 @@ class Publisher:
                         # Nothing was claimed: the posts stay pending, and go out at a later run.
                         why = exc.message if isinstance(exc, PublishFailure) else "; ".join(p.message for p in exc.problems)
                         return results, credentials.redact(f"account {account}: nothing sent in this run: {why}")
-                if not self.ledger.claim(meta_for(item), run_id=self.run_id, host=self.host, pid=self.pid, now=now, lease_until=now + self.lease):
-                    continue  # another run has it, or it settled since we looked
+                claimed_at = self._claim_time()
+                try:
+                    if not self.ledger.claim(meta_for(item), run_id=self.run_id, host=self.host, pid=self.pid, now=claimed_at,
+                                             lease_until=claimed_at + self.lease):
+                        continue  # another run has it, or it settled since we looked
+                except LedgerWriteFailed as exc:
+                    self._ledger_failed(exc)  # not claimed (or not known to be): not sent
+                    break
                 result = self._send_one(adapter, item, now)
                 results.append(result)
                 if result.status == "failed" and self.ledger.states([item.id])[item.id].transient:
@@ -257,35 +332,45 @@ class Publisher:
                 adapter.close()
 
     def _send_one(self, adapter: Adapter, item: Deliverable, now: datetime) -> Result:
-        """Send one claimed item and record its outcome; never raises for a platform's answer."""
+        """Send one claimed item and record its outcome; never raises for a platform's answer or the ledger's."""
+        try:
+            return self._send_and_record(adapter, item, now)
+        except LedgerWriteFailed as exc:  # a thread's parts, or a read between sending and recording
+            self._ledger_failed(exc)
+            return Result(item.id, item.account, "unknown", post=item, unrecorded=True,
+                          error=f"the ledger failed while it was being sent, so its outcome is not recorded: check the account, "
+                                f"then 'campaigner resolve {item.id} --published URL' or '--not-published'")
+
+    def _send_and_record(self, adapter: Adapter, item: Deliverable, now: datetime) -> Result:
         account = item.account
         try:
             receipt = self._publish(adapter, item, now)
+        except LedgerWriteFailed:
+            raise
         except Transient as f:
             attempts = self.ledger.states([item.id])[item.id].attempts
             at = next_attempt(attempts, now, f.retry_after)
             local = at.astimezone(self.calendar.campaign.tz).isoformat(timespec="minutes")  # local, as every time a run prints
             error = credentials.redact(f"{f.message}; next attempt at {local}")
-            self.ledger.record_failed(item.id, run_id=self.run_id, error=error, transient=True, next_attempt=at, now=now)
-            return Result(item.id, account, "failed", error=error, post=item)
+            return self._record(Result(item.id, account, "failed", error=error, post=item), lambda: self.ledger.record_failed(
+                item.id, run_id=self.run_id, error=error, transient=True, next_attempt=at, now=now))
         except Permanent as f:
             error = credentials.redact(f.message + (" (it is probably already on the platform from an earlier post)" if f.duplicate else ""))
-            self.ledger.record_failed(item.id, run_id=self.run_id, error=error, transient=False, next_attempt=None, now=now)
-            return Result(item.id, account, "failed", error=error, post=item)
+            return self._record(Result(item.id, account, "failed", error=error, post=item), lambda: self.ledger.record_failed(
+                item.id, run_id=self.run_id, error=error, transient=False, next_attempt=None, now=now))
         except Ambiguous as f:
             error = credentials.redact(f"{f.message}; check the account, then run 'campaigner resolve {item.id} --published URL' or '--not-published'")
-            self.ledger.record_unknown(item.id, run_id=self.run_id, error=error, now=now)
-            return Result(item.id, account, "unknown", error=error, post=item)
+            return self._record(Result(item.id, account, "unknown", error=error, post=item), lambda: self.ledger.record_unknown(
+                item.id, run_id=self.run_id, error=error, now=now))
         except Exception as exc:  # an adapter bug: the request may have gone out, so never retry blindly
             log.debug("adapter crashed", exc_info=True)
             error = credentials.redact(f"unexpected error while sending ({type(exc).__name__}: {exc}); the post may or may not be out: check, then run 'campaigner resolve {item.id}'")
-            self.ledger.record_unknown(item.id, run_id=self.run_id, error=error, now=now)
             if os.environ.get("CAMPAIGNER_DEBUG"):
                 traceback.print_exc()
-            return Result(item.id, account, "unknown", error=error, post=item)
-        self.ledger.record_published(item.id, run_id=self.run_id, remote_id=receipt.remote_id, url=receipt.url,
-                                     text="\n\n".join(item.parts), text_hash=item.text_hash, now=now)
-        return Result(item.id, account, "published", receipt.remote_id, receipt.url, post=item)
+            return self._record(Result(item.id, account, "unknown", error=error, post=item), lambda: self.ledger.record_unknown(
+                item.id, run_id=self.run_id, error=error, now=now))
+        return self._record(Result(item.id, account, "published", receipt.remote_id, receipt.url, post=item), lambda: self.ledger.record_published(
+            item.id, run_id=self.run_id, remote_id=receipt.remote_id, url=receipt.url, text="\n\n".join(item.parts), text_hash=item.text_hash, now=now))
 
     def _publish(self, adapter: Adapter, item: Deliverable, now: datetime) -> Receipt:
         if len(item.parts) == 1:
@@ -305,7 +390,8 @@ class Publisher:
                 continue
             if rec is not None and rec.state == "unknown":
                 raise Ambiguous(f"part {i + 1} of the thread may already be out ({rec.error}); resolve {meta.id} first")
-            if not self.ledger.claim(meta, run_id=self.run_id, host=self.host, pid=self.pid, now=now, lease_until=now + self.lease):
+            claimed_at = self._claim_time()
+            if not self.ledger.claim(meta, run_id=self.run_id, host=self.host, pid=self.pid, now=claimed_at, lease_until=claimed_at + self.lease):
                 raise Transient(f"part {i + 1} of the thread is held by another run")
             try:
                 receipt = adapter.publish(message_for(item, i, reply_to))

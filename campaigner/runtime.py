@@ -125,9 +125,12 @@ class Session:
         """The ledger, opened on first use: writable when the session was opened with write=True,
         else read-only (a ledger that does not exist yet then reads as empty and is not created)."""
         if self._ledger is None:
-            from campaigner.ledger import campaign_key, open_ledger
+            from campaigner.ledger import campaign_key, default_url, open_ledger
 
-            self._ledger = open_ledger(self.ledger_url, readonly=not self.write, create=self.write, campaign=campaign_key(self.calendar.campaign))
+            # Only the default ledger beside the calendar is created on first use: a mistyped --db or
+            # CAMPAIGNER_DB must not start an empty ledger and publish everything again.
+            create = self.write and self.ledger_url == default_url(self.calendar_path)
+            self._ledger = open_ledger(self.ledger_url, readonly=not self.write, create=create, campaign=campaign_key(self.calendar.campaign))
         return self._ledger
 
     def reload(self, path: Path | None = None) -> Calendar:

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("rapid", "diff"),
     "watch": ("watch", "watch"),
     "accounts": ("accounts", "app"),
+    "ledger": ("ledger", "app"),
 }
 
 

@@ -246,6 +246,9 @@ class Ledger(Protocol):
     def load(self, dump: Dump) -> Loaded:
         """Write a dump into this campaign in one transaction; refuse (ConfigError) a post that exists here in another state."""
 
+    def reconnect(self) -> bool:
+        """After a write failed with a lost connection: connect again (True), or False when that cannot help."""
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -372,6 +375,10 @@ class EmptyLedger:
     def feed_state(self, feed: str) -> tuple[str | None, str | None]:
         """No validators."""
         return (None, None)
+
+    def reconnect(self) -> bool:
+        """Nothing to reconnect."""
+        return False
 
     def close(self) -> None:
         """Nothing to release."""

@@ -64,6 +64,10 @@ class SQLLedger:
         """A stored timestamp as an aware UTC datetime."""
         raise NotImplementedError
 
+    def reconnect(self) -> bool:
+        """A file (or a lock) does not come back by connecting again."""
+        return False
+
     def _q(self, sql: str) -> str:
         """The statement with this driver's parameter marks."""
         return sql

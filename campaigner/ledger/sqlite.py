@@ -196,8 +196,11 @@ class SQLiteLedger(SQLLedger):
                         raise ConfigError(f"{file}: no ledger there (check --db / CAMPAIGNER_DB); to start a new one at this path, "
                                           f"run 'campaigner ledger init {self.url}' first")
                     self._create(file)
+                check_file(file)
             self.conn = self._connect(str(path))
             if not memory:
+                if not self.applied():
+                    raise ConfigError(_damaged(path, "has no campaigner tables"))
                 self._wal()
             migrate(self, MIGRATIONS, {"campaign": campaign})
         except sqlite3.DatabaseError as exc:
@@ -239,12 +242,26 @@ class SQLiteLedger(SQLLedger):
                 leftover.unlink(missing_ok=True)
 
     def _open_readonly(self, file: Path) -> None:
+        check_file(file)
         resolved = file.resolve()
-        # Dry runs and plan must not change a byte. With no -wal file present nobody is writing,
-        # and immutable=1 reads without creating the -wal/-shm files a WAL reader would.
-        mode = "mode=ro" if resolved.with_name(resolved.name + "-wal").exists() else "immutable=1"
-        self.conn = self._connect(f"file:{resolved}?{mode}", uri=True)
-        applied = self.applied()
+        try:
+            # mode=ro reads the WAL, and so whatever writers have committed, consistently (immutable=1
+            # promises SQLite that nobody writes the file, and reads torn pages when someone does).
+            self.conn = self._connect(f"file:{resolved}?mode=ro", uri=True)
+            self._retry(lambda: self.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall())
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) or resolved.with_name(resolved.name + "-wal").exists():
+                raise
+            # A folder we may not write (no -shm can be made) and no -wal: nobody is writing, and
+            # nobody can start to without writing that folder, so the file is as still as immutable says.
+            self._close_quietly()
+            self.conn = self._connect(f"file:{resolved}?mode=ro&immutable=1", uri=True)
+        # One read transaction for the ledger's life: every read of a command sees the same snapshot
+        # (status's counts agree with its lists), however many runs commit meanwhile.
+        self.conn.execute("BEGIN")
+        applied = self._retry(self.applied)
+        if not applied:
+            raise ConfigError(_damaged(file, "has no campaigner tables"))
         refuse_newer(self, MIGRATIONS, applied)
         if "0003_campaign" in pending(MIGRATIONS, applied):
             # Written before campaigns had keys: all its rows are this calendar's (the next write migrates them).
