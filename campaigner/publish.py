@@ -454,10 +454,12 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
 
 
 def _refuse_unfit(posts: Sequence[Deliverable]) -> None:
+    from campaigner import checks
+
     problems = [
         problem_at(p.event.file, p.event.line, 1, f"post {p.id} is {p.length}/{p.limit} characters on {p.platform}: shorten the template or its vars, or set thread: true")
         for p in posts if not p.fits
-    ]
+    ] + checks.refusals(posts)  # empty texts, images the platform refuses: before anything is sent
     if problems:
         raise ConfigError(problems)
 

@@ -53,6 +53,10 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
             threads = adapters.adapter_class(account.platform).supports_threads
             hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and threads else "")
             report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
+    from campaigner import checks
+
+    for post in report.posts:
+        report.problems += checks.post_problems(post)
     report.problems = sorted(set(report.problems))
     return report
 

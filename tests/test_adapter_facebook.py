@@ -97,14 +97,15 @@ def test_a_bad_graph_version_or_missing_page_is_a_config_error():
 
 def test_one_image_is_a_photo_post_with_a_caption(rsps, tmp_path):
     rsps.add(responses.POST, PHOTOS, json={"id": PHOTO_IDS[0], "post_id": FB_POST_ID})
-    receipt = adapter().publish(message(media=(MediaItem(write_png(tmp_path / "poster.png"), "ignored alt"),)))
+    receipt = adapter().publish(message(media=(MediaItem(write_png(tmp_path / "poster.png"), "Deminers at work near Battambang"),)))
     assert receipt == Receipt(FB_POST_ID, f"https://www.facebook.com/{FB_POST_ID}")
     assert calls(rsps) == [("POST", PHOTOS)]
     parts = multipart(rsps.calls[0].request)
     assert parts["source"] == {"filename": "poster.png", "content_type": "image/png", "data": png_bytes()}
     assert parts["caption"]["data"].decode() == TEXT
     assert parts["access_token"]["data"].decode() == TOKEN
-    assert set(parts) == {"source", "caption", "access_token"}
+    assert parts["alt_text_custom"]["data"].decode() == "Deminers at work near Battambang"
+    assert set(parts) == {"source", "caption", "alt_text_custom", "access_token"}
     assert_token_only_in_body(rsps)
 
 
@@ -123,14 +124,17 @@ def test_several_images_are_uploaded_unpublished_then_attached(rsps, tmp_path):
         rsps.add(responses.POST, PHOTOS, json={"id": photo_id})
     rsps.add(responses.POST, FEED, json={"id": FB_POST_ID})
     colours = [(200, 30, 30), (0, 90, 200), (20, 160, 60)]
-    media = tuple(MediaItem(write_png(tmp_path / f"{n}.png", rgb)) for n, rgb in enumerate(colours))
+    media = tuple(MediaItem(write_png(tmp_path / f"{n}.png", rgb), "ផ្ទាំងរូបភាព" if n == 1 else None) for n, rgb in enumerate(colours))
     receipt = adapter().publish(message(media=media))
 
     assert receipt.remote_id == FB_POST_ID
     assert calls(rsps) == [("POST", PHOTOS)] * 3 + [("POST", FEED)]
     for n, rgb in enumerate(colours):
         parts = multipart(rsps.calls[n].request)
-        assert set(parts) == {"source", "published", "access_token"}  # no caption on the parts
+        alt = {"alt_text_custom"} if n == 1 else set()
+        assert set(parts) == {"source", "published", "access_token"} | alt  # no caption on the parts
+        if alt:
+            assert parts["alt_text_custom"]["data"].decode() == "ផ្ទាំងរូបភាព"
         assert parts["published"]["data"] == b"false"
         assert parts["source"]["data"] == png_bytes(rgb)
     assert form(rsps.calls[3].request) == {

@@ -2,8 +2,9 @@
 
 A text or link post is one POST /{page}/feed. One image is one POST /{page}/photos with a
 caption. Several images are uploaded unpublished, then attached to one POST /{page}/feed.
-Alt text is not sent: Graph has no alt-text parameter for Page photo uploads that Facebook
-reliably honours (it writes its own automatic alt text), so MediaItem.alt is left unused here.
+Each photo carries its alt text as `alt_text_custom`, the Photo node's "accessible alternative
+description for an image" (developers.facebook.com/docs/graph-api/reference/photo/, Creating);
+without it Facebook writes an automatic one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 THROTTLING_CODES = frozenset({4, 17, 32, 341, 613})  # refused before any work: safe to retry
 UNEXPECTED_CODES = frozenset({1, 2})  # "an unknown / unexpected error": the work may have been done
 PERMISSIONS = "pages_manage_posts and pages_read_engagement"
+MAX_IMAGE_BYTES = 10_000_000  # the Photo reference: "a photo must be less than 10MB in size"
 IMAGE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/bmp": "BMP", "image/tiff": "TIFF"}
 # Rate-limit headers whose JSON may carry estimated_time_to_regain_access (minutes).
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
@@ -75,6 +77,14 @@ class _Image(NamedTuple):
     name: str
     data: bytes
     mime: str
+    alt: str | None = None
+
+
+def photo_fields(alt: str | None, **fields: str) -> dict[str, str]:
+    """Form fields of POST /{page}/photos besides the file: the caption or published=false, and the alt text."""
+    if alt:
+        fields["alt_text_custom"] = alt
+    return fields
 
 
 class _NotGraphJSON(Exception):
@@ -120,7 +130,9 @@ class FacebookAdapter(Adapter):
     counts = "chars"
     max_length = 63206
     max_images = 10
+    max_image_bytes = MAX_IMAGE_BYTES
     image_types = frozenset(IMAGE_NAMES)
+    alt_text = True
     supports_threads = False
     credential_sets = (("PAGE_TOKEN",),)
     account_options = ("page_id", "graph_version")
@@ -155,7 +167,7 @@ class FacebookAdapter(Adapter):
             image, caption = images[0], text_with_link(message)
             # caption is always sent, even empty: with no form fields facebook-sdk would put the token in the URL
             answer = self._call(
-                lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{page}/photos", caption=caption),
+                lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{page}/photos", **photo_fields(image.alt, caption=caption)),
                 "posting the photo",
                 publishing=True,
             )
@@ -172,7 +184,8 @@ class FacebookAdapter(Adapter):
     def _unpublished_photo(self, graph: Any, image: _Image) -> str:
         """Upload one photo of several with published=false; a lost answer leaves no post behind."""
         answer = self._call(
-            lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{self.page_id}/photos", published="false"),
+            lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{self.page_id}/photos",
+                                    **photo_fields(image.alt, published="false")),
             f"uploading {image.name}",
             publishing=False,
         )
@@ -193,7 +206,9 @@ class FacebookAdapter(Adapter):
             mime = image_type(data[:12])
             if mime not in IMAGE_NAMES:
                 raise Permanent(f"{path} is not a {', '.join(IMAGE_NAMES.values())} image, the types Facebook accepts")
-            images.append(_Image(path.name, data, mime))
+            if len(data) > MAX_IMAGE_BYTES:
+                raise Permanent(f"image {path} is {len(data):,} bytes; Facebook takes photos under 10 MB ({MAX_IMAGE_BYTES:,} bytes): make it smaller")
+            images.append(_Image(path.name, data, mime, item.alt or None))
         return images
 
     # -- describe and check ----------------------------------------------------------------
@@ -202,11 +217,12 @@ class FacebookAdapter(Adapter):
         """The Graph requests `publish` would send; the access token is left out."""
         base = f"{GRAPH_URL}/{self.graph_version}/{self.page_id}"
         names = [Path(item.path).name for item in message.media]
+        alts = [item.alt or None for item in message.media]
         if not names:
             return [WireRequest("POST", f"{base}/feed", feed_fields(message.text, message.link))]
         if len(names) == 1:
-            return [WireRequest("POST", f"{base}/photos", {"caption": text_with_link(message)}, (names[0],))]
-        uploads = [WireRequest("POST", f"{base}/photos", {"published": "false"}, (name,)) for name in names]
+            return [WireRequest("POST", f"{base}/photos", photo_fields(alts[0], caption=text_with_link(message)), (names[0],))]
+        uploads = [WireRequest("POST", f"{base}/photos", photo_fields(alt, published="false"), (name,)) for name, alt in zip(names, alts)]
         photo_ids = [f"<photo {n}>" for n in range(1, len(names) + 1)]
         return uploads + [WireRequest("POST", f"{base}/feed", feed_fields(text_with_link(message), photo_ids=photo_ids))]
 
