@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
     "preview": ("preview", "preview"),
+    "ics": ("ics", "ics"),
     "post": ("post", "post"),
     "resolve": ("post", "resolve"),
     "status": ("status", "status"),

@@ -27,6 +27,7 @@ from campaigner.calendar import Calendar, Media
 from campaigner.errors import ConfigError, Problem
 from campaigner.ledger import PostRecord
 from campaigner.render import Post
+from campaigner.views.labels import language_label, platform_label
 from campaigner.views.month import weeks
 from campaigner.views.state import State, order, state_of
 
@@ -101,7 +102,7 @@ def site(calendar: Calendar, posts: Sequence[Post], records: Mapping[str, PostRe
         link = p.event.link or ""
         cards.append(Card(p, _anchor(p.id, anchors), state_of(p, records.get(p.id)), p.due.astimezone(tz), shown,
                           0 if p.fits else max(p.length - p.limit, 1),
-                          platform_label_cached(p.platform), language_label(p.language), p.event.goal or "", tuple(linkify(t) for t in p.parts),
+                          platform_label(p.platform), language_label(p.language), p.event.goal or "", tuple(linkify(t) for t in p.parts),
                           link.split("/")[2] if link.count("/") >= 2 and "://" in link else ""))
     by_day: dict[date, list[Card]] = {}
     for card in cards:
@@ -198,35 +199,6 @@ def _styles(platforms: Iterable[str]) -> str:
         if re.fullmatch(r"[a-z0-9_-]+", platform) and sheet.is_file():
             parts.append(sheet.read_text(encoding="utf-8"))
     return "\n".join(parts)
-
-
-def platform_label(platform: str) -> str:
-    """The platform's name as people write it: the adapter's `label` when it declares one."""
-    from campaigner import adapters
-
-    try:
-        cls = adapters.adapter_class(platform)
-    except KeyError:  # a platform no longer registered: its name is still a fine label
-        return platform
-    label = getattr(cls, "label", None)
-    return label if isinstance(label, str) and label else (platform.upper() if len(platform) <= 2 else platform.capitalize())
-
-
-@functools.lru_cache(maxsize=64)
-def platform_label_cached(platform: str) -> str:
-    """platform_label, once per platform."""
-    return platform_label(platform)
-
-
-@functools.lru_cache(maxsize=64)
-def language_label(code: str) -> str:
-    """'Khmer' for km, from CLDR (the code itself when CLDR does not know it)."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        return Locale.parse(code).get_display_name("en") or code
-    except (UnknownLocaleError, ValueError, TypeError):
-        return code
 
 
 def _longday(day: date) -> str:
