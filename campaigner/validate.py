@@ -55,6 +55,9 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
             report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
     from campaigner import checks
 
+    for name, account in calendar.accounts.items():
+        for option, problem in adapters.adapter_class(account.platform).option_problems(account.options):
+            report.problems.append(problem_at(calendar.path, 0, 0, f"accounts.{name}.{option}: {problem}"))
     for post in report.posts:
         report.problems += checks.post_problems(post)
     report.problems = sorted(set(report.problems))

@@ -129,8 +129,23 @@ class Adapter:
         self.options = dict(options)
         self.credentials = dict(credentials)
         self.session = session
+        try:
+            self.timeout = http_timeout(self.options)
+        except ValueError as exc:
+            from campaigner.errors import ConfigError
+
+            raise ConfigError(f"account {account}: timeout: {exc}") from None
 
     # -- capabilities that depend on an account's options (no network) ---------------------
+
+    @classmethod
+    def option_problems(cls, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(option, what is wrong) for each account option this platform cannot use."""
+        try:
+            http_timeout(options)
+        except ValueError as exc:
+            return [("timeout", str(exc))]
+        return []
 
     @classmethod
     def text_limit(cls, options: Mapping[str, Any]) -> int:
@@ -182,7 +197,39 @@ class Adapter:
 
 # Helpers shared by every adapter. Like the adapters, they import requests only when called.
 
-HTTP_TIMEOUT = (10, 30)  # seconds to connect, seconds to wait between bytes of the answer
+# Seconds to connect, seconds to wait for the answer (between its bytes). Short, because a platform
+# that hangs is waited for once per account per run: the engine stops an account after a timeout,
+# so a run never outlasts the cron interval. An account's `timeout:` changes them.
+DEFAULT_TIMEOUT = (5.0, 15.0)
+HTTP_TIMEOUT = DEFAULT_TIMEOUT  # the defaults' old name
+MAX_TIMEOUT = 600.0
+# Account options every platform takes, besides its own.
+COMMON_OPTIONS = ("timeout",)
+
+
+def http_timeout(options: Mapping[str, Any]) -> tuple[float, float]:
+    """(connect, read) seconds from an account's `timeout:` (seconds to wait for an answer, or
+    {connect, read}); raises ValueError with what to write instead."""
+    value = options.get("timeout")
+    connect, read = DEFAULT_TIMEOUT
+    if value is None:
+        return connect, read
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"connect", "read"})
+        if unknown:
+            raise ValueError(f"unknown key '{unknown[0]}': write timeout: {{connect: 5, read: 15}} or timeout: 15")
+        connect = _seconds(value.get("connect", connect))
+        read = _seconds(value.get("read", read))
+        return connect, read
+    return connect, _seconds(value)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected seconds such as 15, got {value!r}")
+    if not 0 < value <= MAX_TIMEOUT:
+        raise ValueError(f"{value} s: a timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
+    return float(value)
 
 
 def image_type(head: bytes) -> str | None:
@@ -222,15 +269,15 @@ def reached_platform(exc: BaseException) -> bool:
     return True
 
 
-def connection_problem(exc: BaseException) -> str:
+def connection_problem(exc: BaseException, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> str:
     """A short, secret-free description of a failed request (exception texts can hold URLs with tokens)."""
     import requests
     from urllib3.exceptions import MaxRetryError
 
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"no connection within {HTTP_TIMEOUT[0]} s"
+        return f"no connection within {timeout[0]:g} s"
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"no answer within {HTTP_TIMEOUT[1]} s"
+        return f"no answer within {timeout[1]:g} s"
     reason = exc.args[0] if exc.args else None
     if isinstance(reason, MaxRetryError):
         reason = reason.reason

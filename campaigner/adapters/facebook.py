@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from campaigner.adapters.base import (
-    HTTP_TIMEOUT,
+    COMMON_OPTIONS,
     AccountCheck,
     Adapter,
     MediaItem,
@@ -103,14 +103,14 @@ class _GraphTransport:
     without a code, and an answer without Content-Type a KeyError; both lose the HTTP status.
     """
 
-    def __init__(self, session: Any):
+    def __init__(self, session: Any, timeout: tuple[float, float]):
         self.session = session
+        self.timeout = timeout
         self.last: Any = None
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         """Session.request, raising _NotGraphJSON unless the answer is a JSON document."""
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = HTTP_TIMEOUT
+        kwargs["timeout"] = self.timeout  # facebook-sdk passes its own; ours is the account's
         response = self.session.request(method, url, **kwargs)
         self.last = response
         if "json" not in response.headers.get("content-type", ""):
@@ -135,8 +135,19 @@ class FacebookAdapter(Adapter):
     alt_text = True
     supports_threads = False
     credential_sets = (("PAGE_TOKEN",),)
-    account_options = ("page_id", "graph_version")
+    account_options = COMMON_OPTIONS + ("page_id", "graph_version")
     required_options = ("page_id",)
+
+    @classmethod
+    def option_problems(cls, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The base's checks, and graph_version."""
+        problems = super().option_problems(options)
+        if options.get("graph_version") is not None:
+            try:
+                normalise_graph_version(options["graph_version"])
+            except ValueError as exc:
+                problems.append(("graph_version", str(exc)))
+        return problems
 
     def __init__(self, account: str, options: Mapping[str, Any], credentials: Mapping[str, str], session: Any = None):
         super().__init__(account, options, credentials, session)
@@ -255,8 +266,8 @@ class FacebookAdapter(Adapter):
             if not token:
                 raise Permanent(missing_message(self.account, self.credential_sets, self.credentials))
             redact_library_logs("urllib3.connectionpool")  # GET URLs carry access_token
-            self._transport = _GraphTransport(self.session if self.session is not None else requests.Session())
-            graph = facebook.GraphAPI(access_token=token, timeout=HTTP_TIMEOUT, session=self._transport)
+            self._transport = _GraphTransport(self.session if self.session is not None else requests.Session(), self.timeout)
+            graph = facebook.GraphAPI(access_token=token, timeout=self.timeout, session=self._transport)
             # facebook-sdk 3.1.0 (2018, its last release) defaults to Graph v2.8, long retired, and its
             # constructor refuses any version after 3.1. Every call builds its URL from this attribute
             # ("https://graph.facebook.com/" + version + "/..."), so setting it afterwards works.
@@ -276,7 +287,7 @@ class FacebookAdapter(Adapter):
         except _NotGraphJSON as exc:
             raise self._not_json_failure(exc, what, publishing) from exc
         except requests.RequestException as exc:
-            problem = connection_problem(exc)
+            problem = connection_problem(exc, self.timeout)
             if publishing and reached_platform(exc):
                 raise Ambiguous(f"the request may have reached Facebook while {what} for {self.account} ({problem}): look at the Page before trying again") from exc
             raise Transient(f"could not reach Facebook while {what} for {self.account} ({problem}); nothing was posted") from exc

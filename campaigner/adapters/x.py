@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from campaigner.adapters.base import (
-    HTTP_TIMEOUT,
+    COMMON_OPTIONS,
     AccountCheck,
     Adapter,
     MediaItem,
@@ -86,12 +86,13 @@ class _Image(NamedTuple):
 class _TimedSession:
     """Puts the adapter's timeouts on every request: tweepy's Client sets none."""
 
-    def __init__(self, session: Any):
+    def __init__(self, session: Any, timeout: tuple[float, float]):
         self.session = session
+        self.timeout = timeout
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Session.request with HTTP_TIMEOUT unless the caller chose one."""
-        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        """Session.request with the account's timeouts unless the caller chose one."""
+        kwargs.setdefault("timeout", self.timeout)
         return self.session.request(method, url, **kwargs)
 
 
@@ -111,7 +112,7 @@ class XAdapter(Adapter):
     rate_limits = (RateLimit(100, timedelta(minutes=15), "user"),)  # POST /2/tweets, per user
     pricing = Pricing(0.015, 0.20, "X's 2026 list prices")  # pay per use: per post created, more with a URL
     credential_sets = (("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"), ("BEARER_TOKEN",))
-    account_options = ("username",)
+    account_options = COMMON_OPTIONS + ("username",)
 
     def __init__(self, account: str, options: Mapping[str, Any], credentials: Mapping[str, str], session: Any = None):
         super().__init__(account, options, credentials, session)
@@ -268,7 +269,7 @@ class XAdapter(Adapter):
                 import requests
 
                 self.session = requests.Session()
-            self._http = _TimedSession(self.session)
+            self._http = _TimedSession(self.session, self.timeout)
         return self._http
 
     def _tweepy(self) -> Any:
@@ -307,7 +308,7 @@ class XAdapter(Adapter):
         from tweepy import errors
 
         if not isinstance(exc, errors.HTTPException):
-            problem = connection_problem(exc)
+            problem = connection_problem(exc, self.timeout)
             if publishing and reached_platform(exc):
                 return Ambiguous(f"the request may have reached X while {what} for {self.account} ({problem}): look at the account before trying again")
             return Transient(f"could not reach X while {what} for {self.account} ({problem}); nothing was posted")
