@@ -25,6 +25,9 @@ from campaigner.errors import Ambiguous, Permanent, Transient
 _LOCK = threading.Lock()
 
 
+_LOCK = threading.Lock()
+
+
 class FakeAdapter(Adapter):
     """Records every send; outcomes come from FAKE_SCRIPT."""
 
@@ -39,17 +42,17 @@ class FakeAdapter(Adapter):
         script_path = os.environ.get("FAKE_SCRIPT")
         if not script_path or not Path(script_path).exists():
             return "ok"
-        # Accounts publish in threads and runs overlap in processes: read, pop and rewrite the
-        # script under one lock, and replace the file atomically, so no reader sees it half-written.
+        # Accounts publish in threads, and tests run several processes: take the next outcome under
+        # an exclusive lock, and replace the file atomically, so no reader ever sees it half written.
         with _LOCK, open(script_path + ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             script = json.loads(Path(script_path).read_text())
             for pattern, outcomes in script.items():
                 if pattern in key and outcomes:
                     outcome = outcomes.pop(0)
-                    temporary = f"{script_path}.{os.getpid()}.{threading.get_ident()}"
-                    Path(temporary).write_text(json.dumps(script))
-                    os.replace(temporary, script_path)
+                    tmp = f"{script_path}.{os.getpid()}.{threading.get_ident()}.tmp"
+                    Path(tmp).write_text(json.dumps(script))
+                    os.replace(tmp, script_path)
                     return outcome
         return "ok"
 
