@@ -29,6 +29,7 @@ from campaigner.schedule import Decision, decide, next_attempt
 if TYPE_CHECKING:
     from campaigner.adapters.base import Adapter, Message, Receipt, WireRequest
     from campaigner.calendar import Calendar, Event
+    from campaigner.runtime import Stop
 
 log = logging.getLogger("campaigner.publish")
 
@@ -104,11 +105,14 @@ class RunReport:
     # (credentials missing, login refused, server unreachable: its posts stay pending), or the
     # ledger that could not be written (what to do about it).
     account_problems: list[str] = field(default_factory=list)
+    interrupted: int | None = None  # the signal that stopped the run early (SIGINT, SIGTERM), if one did
 
     @property
     def exit_code(self) -> int:
         """0 when every post went out (or nothing was due); 1 when any failed, became unknown or missed,
-        or an account could not publish."""
+        or an account could not publish; 128 + the signal's number when a signal stopped the run."""
+        if self.interrupted is not None:
+            return 128 + self.interrupted
         bad = {"failed", "unknown", "missed", "would-miss"}
         return 1 if self.account_problems or any(r.status in bad for r in self.results) else 0
 
@@ -171,7 +175,7 @@ class Publisher:
 
     def __init__(self, calendar: Calendar, ledger: Ledger, adapter_for: AdapterFor, *, lease: timedelta = DEFAULT_LEASE,
                  host: str | None = None, pid: int | None = None, alive: Callable[[int], bool] | None = None,
-                 renderer: Renderer | None = None):
+                 renderer: Renderer | None = None, stop: Stop | None = None):
         self.calendar = calendar
         self.ledger = ledger
         self.adapter_for = adapter_for
@@ -180,8 +184,9 @@ class Publisher:
         self.pid = pid or os.getpid()
         self.alive = alive or _pid_alive
         self.renderer = renderer
+        self.stop = stop  # once set, nothing more is claimed; what is in flight finishes and is recorded
         self.run_id = uuid.uuid4().hex[:12]
-        self._stop = threading.Event()  # set when the ledger cannot be written: claim nothing more
+        self._ledger_down = threading.Event()  # set when the ledger cannot be written: claim nothing more
         self._ledger_lock = threading.Lock()
         self._ledger_failure: LedgerWriteFailed | None = None
         self._reconnected = False
@@ -227,6 +232,8 @@ class Publisher:
         finally:
             if self._ledger_failure is not None:
                 report.account_problems.append(self._ledger_report(report))
+            if self.stop is not None and self.stop.signal is not None:
+                report.interrupted = self.stop.signal
             exit_code = report.exit_code
             try:
                 self.ledger.end_run(self.run_id, counts=report.counts(), exit_code=exit_code, now=now)
@@ -237,7 +244,7 @@ class Publisher:
 
     def _ledger_failed(self, exc: LedgerWriteFailed) -> None:
         """The ledger could not be written: stop claiming, remember the first reason for the report."""
-        self._stop.set()
+        self._ledger_down.set()
         with self._ledger_lock:
             if self._ledger_failure is None:
                 self._ledger_failure = exc
@@ -303,8 +310,8 @@ class Publisher:
         adapter: Adapter | None = None
         try:
             for item in queue:
-                if self._stop.is_set():
-                    break  # the ledger cannot be written: nothing more is claimed in this run
+                if self._ledger_down.is_set() or (self.stop is not None and self.stop.is_set()):
+                    break  # the ledger cannot be written, or a signal asked to stop: the rest stay pending
                 if adapter is None:
                     try:
                         adapter = self._open(account)

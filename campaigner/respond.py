@@ -78,8 +78,10 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
 def publish(rt: Session, posts: list[Post]) -> RunReport:
     """Publish these posts now, through the same engine and ledger as `campaigner post`."""
     from campaigner.publish import Publisher
+    from campaigner.runtime import Stop
 
-    return Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer).run(rt.now, posts=posts)
+    with Stop() as stop:
+        return Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer, stop=stop).run(rt.now, posts=posts)
 
 
 def briefing(rt: Session, event: Event, posts: list[Post], *, dry_run: bool, response: Response | None = None,

@@ -172,6 +172,46 @@ class Session:
         self.close()
 
 
+class Stop:
+    """Set by the first SIGINT or SIGTERM while installed (`with Stop() as stop:`): the publishing
+    engine then claims nothing more, lets the requests in flight finish and records the run with
+    its real counts. A second signal acts as it always does (KeyboardInterrupt, or termination)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def is_set(self) -> bool:
+        """Whether a signal asked the run to stop."""
+        return self.signal is not None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.signal = signum
+        self._restore()  # the next one is not caught: a person who insists gets the usual behaviour
+        import sys
+
+        sys.stderr.write("campaigner: stopping: no new post is claimed; the requests in flight finish and are recorded (signal again to quit at once)\n")
+
+    def _restore(self) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def __enter__(self) -> Stop:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._restore()
+
+
 def session(calendar_path: Path, *, db: str | None = None, now: str | datetime | None = None, write: bool = False,
             on_warnings: Callable[[list[Problem]], None] | None = None) -> Session:
     """Open the session a command runs in (a context manager)."""

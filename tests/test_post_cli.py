@@ -236,3 +236,30 @@ def test_history_lists_a_thread_once_by_its_post(cal):
     ids = [h["id"] for h in hist]
     assert ids.count("long-thread/2026-12-04/alpha/en") == 1
     assert not [i for i in ids if i.startswith("long-thread/2026-12-04/alpha/en#")]  # its parts are not listed again
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_claiming_lets_in_flight_finish_and_records_the_run(tmp_path, signum):
+    cal = _many_posts_calendar(tmp_path / "cal", 20)  # 60 due posts over 3 accounts
+    env = _env(tmp_path)
+    env["FAKE_DELAY"] = "0.2"
+    proc = _spawn(cal, env, "--now", "2026-12-03T10:00:00+07:00")
+    deadline = time.time() + 60
+    while time.time() < deadline and len(sends(tmp_path / "sent.jsonl")) < 3:
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, (out, err)
+    sent = [s["key"] for s in sends(tmp_path / "sent.jsonl")]
+    assert 3 <= len(sent) < 60  # it stopped early
+    assert f"interrupted by {signal.Signals(signum).name}" in err and "Traceback" not in err
+    assert out.count("published ") == len(sent)  # every post that went out is reported, none is lost
+    status = json.loads(subprocess.run([sys.executable, "-m", "campaigner", "status", "--calendar", str(cal), "--json",
+                                        "--now", "2026-12-03T10:01:00+07:00"], env=env, capture_output=True, text=True, timeout=60).stdout)
+    assert status["counts"] == {"published": len(sent)}  # nothing left claimed or unknown
+    assert status["last_run"]["exit_code"] == 128 + signum and status["last_run"]["counts"] == {"published": len(sent)}
+    rest = _spawn(cal, env, "--now", "2026-12-03T10:02:00+07:00")
+    rest.communicate(timeout=120)
+    keys = [s["key"] for s in sends(tmp_path / "sent.jsonl")]
+    assert len(keys) == 60 and len(set(keys)) == 60  # the rest went out at the next run, nothing twice

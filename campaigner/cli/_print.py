@@ -49,6 +49,11 @@ def run_report(report: RunReport, as_json: bool, verbose: bool) -> None:
     for problem in report.account_problems:
         sys.stderr.write(redact(problem) + "\n")
     counts = report.counts()
+    if report.interrupted is not None:
+        import signal
+
+        name = signal.Signals(report.interrupted).name
+        sys.stderr.write(f"interrupted by {name}: {counts.get('published', 0)} published before stopping; the posts not yet claimed stay pending for the next run\n")
     if report.results or verbose:
         summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("published", "failed", "unknown", "missed") if counts.get(s) or s == "published")
         typer.echo(f"run {report.run_id}: {summary}" + (f"; {len(report.drafts)} draft(s) held" if report.drafts else ""))

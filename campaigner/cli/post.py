@@ -23,6 +23,7 @@ def post(
 ) -> None:
     """Publish every post that is due and still within its grace; meant to run from cron every few minutes."""
     from campaigner.publish import Publisher, dry_run as rehearse, preflight
+    from campaigner.runtime import Stop
 
     with session(calendar, db=db, now=now, write=not dry_run) as rt:
         accounts = check_accounts(rt.calendar, account)
@@ -34,7 +35,8 @@ def post(
         if not rt.ledger_exists():
             # The first run checks everything before creating the ledger: a configuration error leaves no file.
             preflight(rt.calendar, None, rt.now, accounts=accounts, renderer=rt.renderer)
-        report = Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer).run(rt.now, accounts=accounts)
+        with Stop() as stop:
+            report = Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer, stop=stop).run(rt.now, accounts=accounts)
     _print.run_report(report, as_json, verbose)
     raise typer.Exit(report.exit_code)
 
