@@ -99,7 +99,7 @@ def fresh_pg_database() -> Iterator[str]:
     drop_database(url)
 
 
-BACKENDS = ["sqlite-file", "sqlite-memory"]
+BACKENDS = ["sqlite-file", "sqlite-memory", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)

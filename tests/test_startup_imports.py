@@ -102,3 +102,21 @@ def test_every_kind_of_option_gets_the_value_typer_would_give():
             param._runtime_param = PlainValue(param.type_descriptor.annotation, param.type_descriptor.parameter_info,
                                               bool(param.multiple or param.nargs == -1))
             assert _outcome(param._runtime_param, value, param, ctx) == _outcome(typers, value, param, ctx), (label, name, value)
+
+
+# A database driver on a start-up path costs every cron run and every person: psycopg (~170 ms to
+# import) is for postgresql:// ledgers only, never for the default SQLite one.
+DRIVERS = ("psycopg", "psycopg_binary", "psycopg2", "campaigner.ledger.postgres")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["plan", "--now", "2026-07-01T08:00"], ["validate", "--now", "2026-07-01T08:00"],
+                                  ["status", "--now", "2026-07-01T08:00"], ["post", "--dry-run", "--now", "2026-07-01T08:00"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_no_database_driver_is_imported_with_a_sqlite_ledger(fixture_calendar, tmp_path, args):
+    from campaigner.ledger import default_url, open_ledger
+
+    cal = fixture_calendar("good")
+    open_ledger(default_url(cal), create=True).close()  # an existing SQLite ledger, read by these commands
+    code, modules, stderr = imported_modules(args, cal, tmp_path)
+    assert code == 0, stderr
+    assert [m for m in modules if m in DRIVERS or m.split(".")[0] in DRIVERS] == []

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, NowOpt, check_accounts, session
+
+if TYPE_CHECKING:
+    from campaigner.ledger import Ledger, RunRecord
 
 CRON_SILENCE = timedelta(hours=1)
 
@@ -32,6 +35,7 @@ def status(
         failed = ledger.records(states=["failed"]) if ledger else []
         missed = ledger.records(states=["missed"], since=moment - timedelta(days=30)) if ledger else []
         last = ledger.last_run("post") if ledger else None
+        where, hosts = _ledger_and_hosts(rt.ledger_url, ledger, moment)
         today = moment.astimezone(cal.campaign.tz).date()
         upcoming = [p for p in expand(cal, today, today + timedelta(days=30), renderer=rt.renderer) if p.due >= moment]
         records = ledger.states(p.id for p in upcoming) if ledger else {}
@@ -51,6 +55,8 @@ def status(
             "next": [{"id": p.id, "due": p.due.isoformat(), "draft": p.draft} for p in upcoming],
             "last_run": None if last is None else {"id": last.id, "started_at": last.started_at.isoformat(), "ended_at": last.ended_at.isoformat() if last.ended_at else None,
                                                    "counts": last.counts, "exit_code": last.exit_code},
+            "ledger": where,
+            "hosts": [{"host": r.host, "last_run": r.started_at.isoformat(), "command": r.command, "exit_code": r.exit_code} for r in hosts],
         }, ensure_ascii=False, indent=2))
         return
 
@@ -85,7 +91,26 @@ def status(
             out.append(f"  No run for {_ago(moment - last.started_at)}: is cron running? See 'campaigner cron'.")
     elif ledger is not None:
         out.append("\nNo 'campaigner post' run recorded yet. See 'campaigner cron'.")
+    out.append(f"\nLedger: {where}")
+    if hosts:
+        out.append("Hosts that ran in the last day: " + ", ".join(
+            f"{r.host} (last run {local(r.started_at)}: {_result(r.exit_code)})" for r in hosts))
     typer.echo("\n".join(out))
+
+
+def _ledger_and_hosts(url: str, ledger: Ledger | None, moment: datetime) -> tuple[str, list[RunRecord]]:
+    """The ledger's URL (password masked) and, on a shared ledger, each host's last run of the last day."""
+    from campaigner.ledger import mask_url, scheme_of
+
+    if ledger is None:
+        return mask_url(url), []
+    hosts = ledger.hosts_since(moment - timedelta(days=1))
+    shared = scheme_of(url) != "sqlite" or len(hosts) > 1
+    return ledger.url, hosts if shared else []
+
+
+def _result(exit_code: int | None) -> str:
+    return "running or interrupted" if exit_code is None else ("ok" if exit_code == 0 else f"exit {exit_code}")
 
 
 def _resolve_hint(post_id: str) -> str:

@@ -1,6 +1,6 @@
 """The state store: one row per post id, its history, and the runs, behind one small interface.
 
-Backends register by URL scheme (`sqlite`, `postgresql`); `open_ledger(url)` finds the backend and
+Backends register by URL scheme (`sqlite`, `postgresql`/`postgres`); `open_ledger(url)` finds the backend and
 imports its module (and its driver) only then, so `--help`, `plan` and `validate` on SQLite never
 import a database driver they do not use. Every row belongs to one campaign (a stable key, see
 `campaign_key`), and a `Ledger` sees only its own campaign's rows.
@@ -280,7 +280,15 @@ def _sqlite() -> Backend:
     return Backend(sqlite.open_sqlite, sqlite.sqlite_exists)
 
 
+def _postgres() -> Backend:
+    from campaigner.ledger import postgres
+
+    return Backend(postgres.open_postgres, postgres.postgres_exists)
+
+
 register_backend("sqlite", _sqlite)
+register_backend("postgresql", _postgres)
+register_backend("postgres", _postgres)
 
 
 def scheme_of(url: str) -> str:
