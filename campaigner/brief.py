@@ -24,7 +24,7 @@ from campaigner.render import Post, Renderer
 if TYPE_CHECKING:
     from campaigner.adapters.base import Message
 
-__all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "statements", "language_for"]
+__all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "briefing_of", "statements", "language_for"]
 
 # Used when the campaign has no templates/<kind>/email.<lang>.j2: (subject, greeting, report line, statement line).
 BUILT_IN = {
@@ -127,6 +127,15 @@ class BriefResult:
 def brief_id(event_id: str, address: str) -> str:
     """`brief/<event id>/<address>`: the ledger key of one (report, journalist) pair."""
     return f"brief/{event_id}/{address.lower()}"
+
+
+def briefing_of(ledger_id: str) -> tuple[str, str, str] | None:
+    """(event id, contact group, address) of a briefing's ledger key, None for a post's: the inverse
+    of brief_id (keep the two together). Every briefing today goes to the journalists."""
+    parts = ledger_id.split("/")
+    if len(parts) != 3 or parts[0] != "brief":
+        return None
+    return parts[1], "journalists", parts[2]
 
 
 def statements(posts: list[Post]) -> dict[str, Post]:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "plan"),
     "preview": ("preview", "preview"),
     "ics": ("ics", "ics"),
+    "report": ("report", "report"),
     "post": ("post", "post"),
     "resolve": ("post", "resolve"),
     "status": ("status", "status"),
