@@ -11,11 +11,12 @@ import calendar
 import re
 import time as _time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from campaigner import __version__, rapid
 from campaigner.calendar import Calendar, Feed, load_calendar
@@ -142,24 +143,59 @@ def fetch(session: Any, url: str, *, etag: str | None, modified: str | None, tim
         headers["If-Modified-Since"] = modified
     deadline = _time.monotonic() + timeout
     try:
-        with session.get(url, headers=headers, timeout=timeout, stream=True) as resp:
+        with _whole_fetch_deadline(timeout), session.get(url, headers=headers, timeout=timeout, stream=True) as resp:
             if resp.status_code == 304:
                 return None
             if resp.status_code >= 400:
                 raise FeedError(f"HTTP {resp.status_code} {resp.reason or ''}".strip())
             chunks, size = [], 0
-            for chunk in resp.iter_content(65536):
+            while True:
+                # read1: whatever has arrived, so the deadline is checked as bytes trickle in
+                # (iter_content would wait for a whole 64 KB chunk first)
+                chunk = resp.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise FeedError(f"larger than {MAX_BYTES // (1024 * 1024)} MB: not a feed?")
-                if _time.monotonic() > deadline:  # a server trickling bytes must not hold the run
-                    raise FeedError(f"timed out after {timeout:g}s")
+                if _time.monotonic() > deadline:
+                    raise _Deadline
                 chunks.append(chunk)
             return b"".join(chunks), dict(resp.headers)
+    except _Deadline:
+        raise FeedError(f"timed out after {timeout:g}s") from None
     except requests.RequestException as exc:
         if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
             raise FeedError(f"timed out after {timeout:g}s") from None
         raise FeedError(f"cannot fetch it: {type(exc).__name__}: {exc}") from None
+
+
+class _Deadline(Exception):
+    """The whole fetch of a feed took longer than its timeout."""
+
+
+@contextmanager
+def _whole_fetch_deadline(seconds: float) -> Iterator[None]:
+    """Bound the whole fetch, not each read: a server that sends one byte every half second never
+    lets a per-read timeout expire. In the main thread (every CLI run) a real-time timer raises
+    _Deadline wherever the fetch is waiting; elsewhere the reading loop checks the clock."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def parse(content: bytes, headers: dict[str, str], url: str, tz: Any) -> list[Item]:

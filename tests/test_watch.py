@@ -67,6 +67,14 @@ class FeedServer:
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
+                if self.path == "/trickle":  # a server that never stops, one byte every tenth of a second
+                    self.send_header("Content-Length", str(len(RSS.encode())))
+                    self.end_headers()
+                    for byte in RSS.encode()[:200]:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    return
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -97,6 +105,8 @@ class FeedServer:
         if path == "/slow":
             time.sleep(2)  # longer than the test's --timeout
             return 200, {"Content-Type": "application/rss+xml"}, RSS.encode()
+        if path == "/trickle":
+            return 200, {"Content-Type": "application/rss+xml"}, b""  # the body follows, a byte at a time (see do_GET)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def statuses(self, path: str) -> list[int]:
@@ -314,3 +324,12 @@ def test_plan_and_validate_do_not_import_feedparser(fixture_calendar):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          env=child_env(PYTHONPATH=str(ROOT), CAMPAIGNER_PLUGINS="tests.fake_platform"))
     assert out.stdout.split() == ["0", "0", "False", "False"], out.stderr
+
+
+def test_the_timeout_bounds_the_whole_fetch_of_a_trickling_feed(cal, server):
+    set_feeds(cal, server, [("Trickle", "/trickle", ["mine"])])
+    started = time.monotonic()
+    result = runner.invoke(app, ["watch", "--calendar", str(cal), "--now", "2026-11-30T14:00", "--timeout", "1"])
+    took = time.monotonic() - started
+    assert "feed Trickle: timed out after 1s" in result.stderr and result.exit_code == 1
+    assert took < 3, f"watch --timeout 1 ran {took:.1f} s against a trickling feed"
