@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def credential_keys(calendar: Calendar, account: str) -> list[str]:
     """Every credential key the account's platform may use, in its adapter's order."""
     cls = adapters.adapter_class(calendar.accounts[account].platform)
-    return list(dict.fromkeys(k for s in cls.credential_sets for k in s))
+    return list(dict.fromkeys([k for s in cls.credential_sets for k in s] + list(cls.optional_credentials)))
 
 
 def found_credentials(calendar: Calendar, account: str) -> dict[str, str]:

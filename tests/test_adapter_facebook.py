@@ -389,3 +389,50 @@ def test_check_without_a_token_says_what_to_set(rsps):
 
 def test_repr_shows_no_token():
     assert TOKEN not in repr(adapter())
+
+
+APP_TOKEN = "1234567890123|app+secret/Value="
+
+
+def _debug(rsps, **data):
+    rsps.add(responses.GET, graph_url(PAGE_ID), json={"name": "CCBL Cambodia", "id": PAGE_ID})
+    rsps.add(responses.GET, graph_url("me"), json={"name": "CCBL Cambodia", "id": PAGE_ID})
+    body = {"data": {"app_id": "1234567890123", "type": "PAGE", "application": "campaigner", "is_valid": True, "profile_id": PAGE_ID,
+                     "scopes": ["pages_show_list", "pages_read_engagement", "pages_manage_posts"], **data}}
+    rsps.add(responses.GET, graph_url("debug_token"), json=body)
+
+
+def test_check_with_an_app_token_reports_when_the_page_token_expires(rsps):
+    expires = datetime.now(timezone.utc) + timedelta(days=40, hours=1)
+    _debug(rsps, expires_at=int(expires.timestamp()), data_access_expires_at=int(expires.timestamp()))
+    result = adapter({**CREDS, "APP_TOKEN": APP_TOKEN}).check()
+    assert result.ok, result.detail
+    assert f"the token expires {expires:%Y-%m-%d %H:%M} UTC (in 40 days)" in result.detail
+    debug = rsps.calls[2].request
+    assert query(debug)["input_token"] == [TOKEN] and query(debug)["access_token"] == [APP_TOKEN]
+    assert TOKEN not in result.detail and APP_TOKEN not in result.detail
+
+
+def test_check_says_a_page_token_that_never_expires(rsps):
+    _debug(rsps, expires_at=0)
+    result = adapter({**CREDS, "APP_TOKEN": APP_TOKEN}).check()
+    assert result.ok and result.detail.endswith("the token does not expire")
+
+
+@pytest.mark.parametrize("data, phrase", [
+    ({"expires_at": int((datetime.now(timezone.utc) + timedelta(days=2)).timestamp())}, "before then"),
+    ({"expires_at": 0, "scopes": ["pages_show_list"]}, "lacks pages_manage_posts and pages_read_engagement"),
+    ({"is_valid": False, "expires_at": 0, "error": {"message": "The session has been invalidated because the user changed their password."}},
+     "no longer valid"),
+])
+def test_check_fails_a_token_that_expires_soon_lacks_a_permission_or_is_invalid(rsps, data, phrase):
+    _debug(rsps, **data)
+    result = adapter({**CREDS, "APP_TOKEN": APP_TOKEN}).check()
+    assert not result.ok and phrase in result.detail
+
+
+def test_describe_check_lists_the_requests_without_secrets():
+    wire = adapter({**CREDS, "APP_TOKEN": APP_TOKEN}).describe_check()
+    assert [w.url.split("?")[0] for w in wire] == [graph_url(PAGE_ID), graph_url("me"), graph_url("debug_token")]
+    assert TOKEN not in str(wire) and APP_TOKEN not in str(wire) and "CAMPAIGNER_CCBL_FB_APP_TOKEN" in str(wire)
+    assert len(adapter().describe_check()) == 2

@@ -114,6 +114,8 @@ class Adapter:
     idempotency_window: ClassVar[timedelta | None] = None
     # Sets of credential keys, any one of which is enough (e.g. OAuth 1.0a or an OAuth 2 token).
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # Keys read when set but never required (e.g. an app token that lets `accounts check` see expiry).
+    optional_credentials: ClassVar[tuple[str, ...]] = ()
     # Account keys this platform accepts in calendar.yaml besides `platform` and `languages`.
     account_options: ClassVar[tuple[str, ...]] = ()
     required_options: ClassVar[tuple[str, ...]] = ()
@@ -190,6 +192,10 @@ class Adapter:
     def check(self) -> AccountCheck:
         """Verify the credentials live, e.g. by asking the platform who they belong to."""
         raise NotImplementedError
+
+    def describe_check(self) -> list[WireRequest]:
+        """The requests `check` would send (`accounts check --dry-run`), without secrets."""
+        return []
 
     def __repr__(self) -> str:  # never show credentials
         return f"<{type(self).__name__} account={self.account!r}>"

@@ -135,6 +135,7 @@ class FacebookAdapter(Adapter):
     alt_text = True
     supports_threads = False
     credential_sets = (("PAGE_TOKEN",),)
+    optional_credentials = ("APP_TOKEN",)
     account_options = COMMON_OPTIONS + ("page_id", "graph_version")
     required_options = ("page_id",)
 
@@ -237,8 +238,18 @@ class FacebookAdapter(Adapter):
         photo_ids = [f"<photo {n}>" for n in range(1, len(names) + 1)]
         return uploads + [WireRequest("POST", f"{base}/feed", feed_fields(text_with_link(message), photo_ids=photo_ids))]
 
+    def describe_check(self) -> list[WireRequest]:
+        """The Page, the token's owner, and the token's expiry when an app token is set."""
+        base = f"{GRAPH_URL}/{self.graph_version}"
+        wire = [WireRequest("GET", f"{base}/{self.page_id}?fields=name"), WireRequest("GET", f"{base}/me?fields=id,name")]
+        if self.credentials.get("APP_TOKEN"):
+            wire.append(WireRequest("GET", f"{base}/debug_token?input_token=<{env_name(self.account, 'PAGE_TOKEN')}>",
+                                    {"access_token": f"<{env_name(self.account, 'APP_TOKEN')}>"}))
+        return wire
+
     def check(self) -> AccountCheck:
-        """GET /{page}?fields=name, then GET /me to see that the token is that Page's own."""
+        """GET /{page}?fields=name, then GET /me to see that the token is that Page's own, then
+        (with an app token) GET /debug_token for its expiry and permissions."""
         try:
             graph = self._graph_api()
             page = self._call(lambda: graph.get_object(self.page_id, fields="name"), "reading the Page", publishing=False)
@@ -251,8 +262,18 @@ class FacebookAdapter(Adapter):
                 f"the token in {env_name(self.account, 'PAGE_TOKEN')} belongs to {me.get('name')} (id {me.get('id')}), "
                 f"not to Page {name} (id {page_id}): posting as the Page needs that Page's access token"
             ))
-        # Graph reports a token's expiry only to /debug_token, which needs an app token we do not have.
-        return AccountCheck(True, f"Page {name} (id {page_id}); the token works now (its expiry is not reported without an app token)")
+        app_token = self.credentials.get("APP_TOKEN")
+        if not app_token:
+            # Graph reports a token's expiry only to /debug_token, which needs an app token.
+            return AccountCheck(True, f"Page {name} (id {page_id}); the token works now (its expiry is not reported without an app token: "
+                                      f"set {env_name(self.account, 'APP_TOKEN')} to APP_ID|APP_SECRET to see it)")
+        try:
+            debug = self._call(lambda: graph.request(f"{self.graph_version}/debug_token",
+                                                     args={"input_token": self.credentials["PAGE_TOKEN"], "access_token": app_token}),
+                               "reading the token's expiry", publishing=False)
+        except PublishFailure as failure:
+            return AccountCheck(True, f"Page {name} (id {page_id}); the token works now, but its expiry could not be read: {failure.message}")
+        return _token_report(self.account, f"Page {name} (id {page_id})", debug.get("data") or {})
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -356,3 +377,22 @@ def _regain_minutes(usage: Any) -> int:
     own = usage.get("estimated_time_to_regain_access")
     own = int(own) if isinstance(own, (int, float)) else 0
     return max([own] + [_regain_minutes(v) for v in usage.values() if isinstance(v, (dict, list))])
+
+
+def _token_report(account: str, page: str, data: Mapping[str, Any]) -> AccountCheck:
+    """What /debug_token says of a Page token: valid, when it expires, the permissions it lacks."""
+    if data.get("is_valid") is False:
+        said = redact(str((data.get("error") or {}).get("message") or "no reason given"))
+        return AccountCheck(False, f"{page}: Facebook says the token in {env_name(account, 'PAGE_TOKEN')} is no longer valid ({said}): set a new one")
+    expires = data.get("expires_at")
+    if isinstance(expires, (int, float)) and expires > 0:
+        when = datetime.fromtimestamp(expires, timezone.utc)
+        left = when - datetime.now(timezone.utc)
+        lifetime = f"the token expires {when:%Y-%m-%d %H:%M} UTC (in {left.days} days)" if left.days >= 1 else f"the token expires {when:%Y-%m-%d %H:%M} UTC, within a day"
+    else:
+        lifetime = "the token does not expire"
+    missing = [p for p in ("pages_manage_posts", "pages_read_engagement") if p not in (data.get("scopes") or [p])]
+    if missing:
+        return AccountCheck(False, f"{page}: {lifetime}, but it lacks {' and '.join(missing)}: posting needs {PERMISSIONS}")
+    ok = not (isinstance(expires, (int, float)) and expires > 0 and (datetime.fromtimestamp(expires, timezone.utc) - datetime.now(timezone.utc)).days < 7)
+    return AccountCheck(ok, f"{page}; {lifetime}" + ("" if ok else f": set a new one in {env_name(account, 'PAGE_TOKEN')} before then"))

@@ -33,6 +33,7 @@ from campaigner.errors import Ambiguous, Permanent, PublishFailure, Transient
 LOGGER = "campaigner.adapters.x"
 
 TWEETS_URL = "https://api.twitter.com/2/tweets"  # tweepy's host; api.x.com serves the same API
+USERS_ME_URL = "https://api.twitter.com/2/users/me"
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 MEDIA_METADATA_URL = "https://api.x.com/2/media/metadata"
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
@@ -231,6 +232,10 @@ class XAdapter(Adapter):
             media_ids.append(media_id)
         wire.append(WireRequest("POST", TWEETS_URL, tweet_body(message.text, media_ids, message.reply_to)))
         return wire
+
+    def describe_check(self) -> list[WireRequest]:
+        """GET /2/users/me."""
+        return [WireRequest("GET", USERS_ME_URL)]
 
     def check(self) -> AccountCheck:
         """GET /2/users/me: whose credentials these are."""

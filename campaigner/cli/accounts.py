@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,8 @@ def accounts(
         rows.append({
             "account": name, "platform": account.platform, "languages": list(cal.languages_for(account)),
             "ready": usable is not None,
-            "credentials": {credentials.env_name(name, k): (credentials.mask(found[k]) if k in found else None) for k in keys},
+            "credentials": {credentials.env_name(name, k): (credentials.mask(found[k]) if k in found else None)
+                            for k in keys if k in found or k not in cls.optional_credentials},
             "missing": None if usable else credentials.missing_message(name, cls.credential_sets, found),
         })
     if as_json:
@@ -53,6 +54,7 @@ def accounts(
 def check(
     calendar: CalendarOpt = Path("calendar.yaml"),
     account: AccountOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the requests each check would send, with secrets masked; send nothing.")] = False,
 ) -> None:
     """Verify each account live (X: who the token belongs to; Facebook: the Page's name); one line each."""
     from campaigner.accounts import credential_problems
@@ -62,6 +64,12 @@ def check(
     with session(calendar) as rt:
         for name in check_accounts(rt.calendar, account) or list(rt.calendar.accounts):
             problems = credential_problems(rt.calendar, [name])
+            if dry_run:
+                said = f"credentials missing, it would not be checked: {problems[name].message}" if problems else "would check"
+                typer.echo(redact(f"{name}: {said}"))
+                for request in rt.adapter(name).describe_check():  # built with its credentials; nothing is sent
+                    typer.echo(redact(f"    -> {request}"))
+                continue
             if problems:
                 typer.echo(redact(f"{name}: not checked: {problems[name].message}"))
                 failed = True
