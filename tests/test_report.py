@@ -121,6 +121,7 @@ def test_csv_is_one_row_per_goal_and_account_with_every_column(cal):
     by = {(r["goal"], r["account"]): r for r in rows}
     assert by[("universalization", "ccbl_x")]["published"] == "2"
     assert by[("universalization", "briefings: journalists")]["published"] == "1"
+    assert by[("universalization", "briefings: journalists")]["platform"] == "email"  # the channel the ledger recorded
     assert by[("clearance", "ccbl_facebook")]["planned"] == "2"
 
 
@@ -140,6 +141,7 @@ def test_an_account_filter_keeps_that_accounts_posts(cal):
     doc = report_json(cal, *PERIOD, "--account", "ccbl_facebook")
     accounts = {a["account"] for g in doc["goals"] for a in g["accounts"]}
     assert accounts == {"ccbl_facebook"}
+    assert {g["goal"]: g["briefings"] for g in doc["goals"]}["universalization"] == {"journalists": {"published": 1}}
 
 
 def test_an_empty_ledger_reports_what_is_planned(fixture_calendar):

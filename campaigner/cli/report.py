@@ -42,9 +42,7 @@ def report(
         start, end = window(today, from_=from_, to=to, days=days, default=(364, 0))
         posts = expand(cal, start, end, accounts=accounts, renderer=rt.renderer)
         records = rt.ledger.records() if rt.ledger_exists() else []
-        if accounts:
-            records = [r for r in records if r.account in accounts or r.account not in cal.accounts and r.platform == "email"]
-        built = view.build(cal, posts, records, rt.now, start, end)
+        built = view.build(cal, posts, records, rt.now, start, end, accounts=accounts)
     if fmt == "markdown":
         typer.echo(view.markdown(built), nl=False)
     elif fmt == "csv":

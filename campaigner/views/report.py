@@ -76,10 +76,13 @@ class Report(NamedTuple):
     now: datetime
     columns: tuple[str, ...]
     goals: tuple[Goal, ...]
+    channels: dict[str, str]  # contact group -> the channel (platform) of its briefings
 
 
-def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecord], now: datetime, start: date, end: date) -> Report:
-    """The report for local dates start..end: `posts` are the calendar's posts due then, `records` any ledger records."""
+def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecord], now: datetime, start: date, end: date,
+          accounts: Iterable[str] | None = None) -> Report:
+    """The report for local dates start..end: `posts` are the calendar's posts due then, `records` any
+    ledger records; with `accounts`, only their posts (briefings, sent by no account, stay)."""
     from campaigner.brief import briefing_of
 
     tz = calendar.campaign.tz
@@ -93,6 +96,8 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
     published: dict[str, list[Published]] = {}
     briefings: dict[str, dict[str, dict[str, int]]] = {}
     removed: dict[str, set[str]] = {}
+    channels: dict[str, str] = {}  # contact group -> the channel its briefings went by
+    wanted = set(accounts) if accounts else None
     records = list(records)
     recorded = {r.id for r in records}
 
@@ -112,12 +117,13 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
             continue  # one part of a thread (publish.meta_for): the post's own row counts
         brief = briefing_of(r.id)
         when = r.published_at if r.state == SENT and r.published_at else r.due
-        if not in_period(when):
+        if not in_period(when) or (wanted is not None and brief is None and r.account not in wanted):
             continue
         goal = goal_of(brief[0] if brief else r.event)
         if brief is not None:
             group = briefings.setdefault(goal, {}).setdefault(brief[1], {})
             group[r.state] = group.get(r.state, 0) + 1
+            channels[brief[1]] = r.platform
             continue
         post = planned.get(r.id)
         state = state_of(post, r).name if post is not None else r.state
@@ -126,7 +132,7 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
             at = (r.published_at or r.due).astimezone(tz)
             published.setdefault(goal, []).append(Published(r.id, r.event, r.account, r.platform, r.language, at, r.url))
     for p in posts:
-        if p.id in recorded or not start <= p.date <= end:
+        if p.id in recorded or not start <= p.date <= end or (wanted is not None and p.account not in wanted):
             continue  # the ledger's word counts, in the period it says
         state = state_of(p, None).name
         if state == "pending":
@@ -143,7 +149,7 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
         goals.append(Goal(name, lines, totals, tuple(sorted(published.get(name, []), key=lambda p: (p.at, p.id))),
                           {group: dict(states) for group, states in sorted(briefings.get(name, {}).items())},
                           tuple(sorted(removed.get(name, set())))))
-    return Report(calendar.campaign.name, calendar.campaign.timezone, start, end, now.astimezone(tz), columns, tuple(goals))
+    return Report(calendar.campaign.name, calendar.campaign.timezone, start, end, now.astimezone(tz), columns, tuple(goals), channels)
 
 
 def _goal_order(calendar: Calendar, names: set[str]) -> list[str]:
@@ -208,7 +214,7 @@ def csv_text(report: Report) -> str:
         for line in g.lines:
             writer.writerow([g.name, line.platform, line.account, *(line.counts.get(c, 0) for c in report.columns)])
         for group, states in g.briefings.items():
-            writer.writerow([g.name, "email", f"briefings: {group}", *(states.get(c, 0) for c in report.columns)])
+            writer.writerow([g.name, report.channels.get(group, ""), f"briefings: {group}", *(states.get(c, 0) for c in report.columns)])
     return buffer.getvalue()
 
 
