@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -58,10 +59,33 @@ def problem_at(path: Path | str, line: int, col: int, message: str, severity: st
 def display_path(path: Path | str) -> str:
     """A path relative to the working directory when it lies below it, else as given."""
     p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    try:  # the folder resolved, not the file: a symlink is shown as the link the user wrote
+        return str((p.absolute().parent.resolve() / p.name).relative_to(Path.cwd().resolve()))
+    except (OSError, RuntimeError):  # a symlink loop on the way (RuntimeError before Python 3.13): as written
+        try:
+            return os.path.relpath(os.path.abspath(p), Path.cwd().resolve()) if os.path.abspath(p).startswith(str(Path.cwd().resolve()) + os.sep) else str(path)
+        except (OSError, ValueError):
+            return str(path)
+    except ValueError:  # not below the working directory
         return str(path)
+
+
+def not_utf8(path: Path | str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Where a file stops being UTF-8, as line and column, and how to fix it."""
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    line_start = data.rfind(b"\n", 0, start) + 1
+    col = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    return problem_at(path, line, col, f"not UTF-8 text (byte 0x{data[start]:02x}): save the file as UTF-8 (in most editors: Save with Encoding, UTF-8)")
+
+
+def read_utf8(path: Path) -> str:
+    """A text file's contents; ConfigError located at the first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([not_utf8(path, data, exc)]) from None
 
 
 class PublishFailure(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import traceback
 from collections.abc import Iterable, Iterator
@@ -15,12 +16,11 @@ import jinja2
 
 from campaigner import parallel
 from campaigner.calendar import Account, Calendar, Event, Media
-from campaigner.errors import ConfigError, Problem, problem_at
-from campaigner.filters import FILTERS
+from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
 from campaigner.recurrence import Occurrence, occurrences
 
 if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
-    from jinja2.sandbox import SandboxedEnvironment
+    from campaigner.sandbox import Environment
 
     from campaigner.adapters.base import Message
     from campaigner.cache import Snapshot
@@ -96,25 +96,6 @@ def post_id(event_id: str, day: date, account: str, lang: str) -> str:
     return f"{event_id}/{day.isoformat()}/{account}/{lang}"
 
 
-def environment(folder: Path) -> SandboxedEnvironment:
-    """The one Jinja configuration: sandboxed, undefined variables as errors, plain text, our filters."""
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        auto_reload=False,
-        cache_size=-1,
-    )
-    env.filters.update(FILTERS)
-    env.bytecode_cache = _compiled_templates(env)
-    return env
-
-
 class Renderer:
     """Finds, compiles (once) and renders templates for one calendar."""
 
@@ -133,8 +114,10 @@ class Renderer:
         )
 
     @functools.cached_property
-    def env(self) -> SandboxedEnvironment:
+    def env(self) -> Environment:
         """The Jinja environment, made on first use: a run served from the cache needs none."""
+        from campaigner.sandbox import environment
+
         return environment(self.folder)
 
     def candidates(self, kind: str, platform: str, lang: str) -> list[str]:
@@ -146,16 +129,32 @@ class Renderer:
         key = (kind, platform, lang)
         if key not in self._templates:
             names = self.candidates(kind, platform, lang)
-            for name in names:
-                if (self.folder / name).is_file():
-                    try:
-                        self._templates[key] = self.env.get_template(name)
-                    except jinja2.TemplateSyntaxError as exc:
-                        raise ConfigError([problem_at(self.folder / name, exc.lineno or 0, 0, f"template syntax: {exc.message}")]) from None
-                    break
-            else:
+            name = self.find(kind, platform, lang)
+            if name is None:
                 raise ConfigError([problem_at(self.folder / names[-1], 0, 0, f"missing template for kind '{kind}', {platform}, {lang}: create templates/{names[0]} or templates/{names[1]}")])
+            self._templates[key] = self.load(name)
         return self._templates[key]
+
+    def find(self, kind: str, platform: str, lang: str) -> str | None:
+        """The first of the candidate template files that exists; ConfigError for one that is there
+        but cannot be a template (a folder, a symlink that leads nowhere or in a loop)."""
+        if not self.folder.is_dir() and self.folder.is_symlink():
+            raise ConfigError([problem_at(self.folder, 0, 0, "the templates folder is a symlink that leads nowhere (its target is missing, or it leads in a loop): fix or remove it")])
+        for name in self.candidates(kind, platform, lang):
+            if template_file(self.folder, name):
+                return name
+        return None
+
+    def load(self, name: str) -> jinja2.Template:
+        """A template by its name under templates/, compiled; ConfigError, located, when it cannot be."""
+        try:
+            return self.env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError([problem_at(self.folder / name, exc.lineno or 0, 0, f"template syntax: {exc.message}")]) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError([not_utf8(self.folder / name, (self.folder / name).read_bytes(), exc)]) from None
+        except (OSError, RuntimeError, jinja2.TemplateNotFound) as exc:
+            raise ConfigError([problem_at(self.folder / name, 0, 0, f"cannot read the template: {getattr(exc, 'strerror', None) or exc}")]) from None
 
     def context(self, occ: Occurrence, account: Account, lang: str) -> dict[str, Any]:
         """What a template can use: campaign, event, vars, date, due, years, account, language."""
@@ -189,7 +188,13 @@ class Renderer:
         pids = [post_id(occ.event.id, occ.date, account.name, lang) for occ, account, lang in items]
         results: list[Rendered | ConfigError | None] = [self._kept(pid, occ) for pid, (occ, _, _) in zip(pids, items)]
         todo = [i for i, kept in enumerate(results) if kept is None]
-        fresh = parallel.ordered_map(lambda i: self._render_or_error(*items[i]), todo)
+        if todo:
+            from campaigner import sandbox
+
+            with sandbox.bounds():
+                fresh = parallel.ordered_map(lambda i: self._render_or_error(*items[i]), todo)
+        else:
+            fresh = []
         for i, rendered in zip(todo, fresh):
             results[i] = rendered
             if self.snapshot is not None and not isinstance(rendered, ConfigError):
@@ -219,20 +224,11 @@ class Renderer:
     def _render(self, occ: Occurrence, account: Account, lang: str) -> Rendered:
         """Render through the template and measure the text against the account's platform."""
         e = occ.event
-        if (e.template, account.platform, lang) not in self._templates and not any(
-                (self.folder / n).is_file() for n in self.candidates(e.template, account.platform, lang)):
+        if (e.template, account.platform, lang) not in self._templates and self.find(e.template, account.platform, lang) is None:
             first, second = self.candidates(e.template, account.platform, lang)
             raise ConfigError([problem_at(e.file, e.line, 1, f"event '{e.id}': no template for kind '{e.template}' on {account.platform} in {lang}: create templates/{first} or templates/{second}")])
         tmpl = self.template(e.template, account.platform, lang)
-        try:
-            raw = tmpl.render(self.context(occ, account, lang))
-        except jinja2.UndefinedError as exc:
-            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for event '{e.id}': {_undefined(exc.message)}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
-        except jinja2.exceptions.SecurityError as exc:
-            raise ConfigError([self._locate(exc, tmpl, f"not allowed in a template: {exc}")]) from None
-        except Exception as exc:  # a filter given the wrong type, a bad format, ...
-            raise ConfigError([self._locate(exc, tmpl, f"rendering event '{e.id}' failed: {type(exc).__name__}: {exc}")]) from None
-        text = "\n".join(line.rstrip() for line in raw.strip().splitlines())
+        text = self.render_text(tmpl, self.context(occ, account, lang), f"event '{e.id}'")
         from campaigner import adapters, textlimits  # only when rendering: not on a run served from the cache
 
         cls = adapters.adapter_class(account.platform)
@@ -249,6 +245,27 @@ class Renderer:
                 parts = None
         return Rendered(occ.due.isoformat(), text, length, limit, parts, fits)
 
+    def render_text(self, tmpl: jinja2.Template, context: dict[str, Any], what: str) -> str:
+        """A template rendered within the sandbox's bounds, trailing spaces trimmed; ConfigError,
+        located in the template, for anything that goes wrong (`what` names the event or email)."""
+        from campaigner import sandbox
+
+        try:
+            raw = sandbox.render(tmpl, context)
+        except jinja2.UndefinedError as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for {what}: {_undefined(exc.message)}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"not allowed in a template: {exc}")]) from None
+        except sandbox.RenderTimeout as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"rendering {what} stopped: {exc} (a loop too long, or one that never ends?)")]) from None
+        except sandbox.TextTooLong as exc:
+            raise ConfigError([self._locate(exc, tmpl, f"rendering {what} stopped: {exc}")]) from None
+        except MemoryError:
+            raise ConfigError([problem_at(Path(tmpl.filename or self.folder), 0, 0, f"rendering {what} stopped: it needed more memory than a text can ({sandbox.MEMORY_HEADROOM >> 20:,} MiB)")]) from None
+        except Exception as exc:  # a filter given the wrong type, a bad format, ...
+            raise ConfigError([self._locate(exc, tmpl, f"rendering {what} failed: {type(exc).__name__}: {exc}")]) from None
+        return "\n".join(line.rstrip() for line in raw.strip().splitlines())
+
     def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
         # The innermost template frame: an error inside an {% include %} is in the included file.
         filename, line = tmpl.filename or str(self.folder), 0
@@ -258,43 +275,60 @@ class Renderer:
         return problem_at(Path(filename), line, 0, message)
 
 
+def template_file(folder: Path, name: str) -> bool:
+    """Whether templates/<name> is a template file; False when there is none; ConfigError when
+    something is there that cannot be one (a folder, a symlink that leads nowhere or in a loop)."""
+    path = folder / name
+    try:
+        if path.is_file():
+            return True
+        if path.is_dir():
+            raise ConfigError([problem_at(path, 0, 0, f"templates/{name} is a folder, not a template file: remove it, or move what is in it")])
+        if path.is_symlink():
+            raise ConfigError([problem_at(path, 0, 0, f"templates/{name} is a symlink that leads nowhere (its target is missing, or it leads in a loop): fix or remove it")])
+    except OSError as exc:
+        raise ConfigError([problem_at(path, 0, 0, f"cannot read templates/{name}: {exc.strerror or exc}")]) from None
+    return False
+
+
+def template_names(folder: Path) -> tuple[list[str], list[Problem]]:
+    """Every *.j2 file under templates/ by its name there (through symlinked folders, each folder
+    once), and a located problem for each *.j2 entry that is not a readable file."""
+    names: list[str] = []
+    problems: list[Problem] = []
+    seen: set[tuple[int, int]] = set()
+
+    def visit(path: Path, prefix: str) -> None:
+        info = path.stat()
+        if (info.st_dev, info.st_ino) in seen:  # a symlink back to a folder already walked
+            return
+        seen.add((info.st_dev, info.st_ino))
+        with os.scandir(path) as entries:
+            found = sorted(entries, key=lambda entry: entry.name)
+        for entry in found:
+            name = prefix + entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a symlink in a loop: template_file says so when it is named like a template
+                is_dir = False
+            try:
+                if is_dir:
+                    visit(Path(entry.path), name + "/")
+                elif entry.name.endswith(".j2") and template_file(folder, name):
+                    names.append(name)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+            except OSError as exc:
+                problems.append(problem_at(entry.path, 0, 0, f"cannot read templates/{name}: {exc.strerror or exc}"))
+
+    visit(folder, "")
+    return names, problems
+
+
 def _undefined(message: str | None) -> str:
     """Jinja's "'dict object' has no attribute 'x'" in the calendar's terms."""
     m = re.match(r"'dict object' has no attribute '([^']+)'", message or "")
     return f"'{m.group(1)}' is not set (vars.{m.group(1)} is missing)" if m else (message or "undefined")
-
-
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between runs, keyed by name and checked against the source's hash;
-    a cache that cannot be read or written is skipped, never an error."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, EOFError, ValueError, TypeError):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def _compiled_templates(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
-    """A bytecode cache in the user's private Jinja cache folder (in the temp folder), its files
-    named for campaigner, the Jinja version and the settings, filters and tests the compiled code
-    depends on. Compiling the shipped templates is most of a `validate` (~150 ms)."""
-    settings = repr((type(env).__name__, jinja2.__version__, env.block_start_string, env.block_end_string,
-                     env.variable_start_string, env.variable_end_string, env.comment_start_string,
-                     env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
-                     env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-                     env.autoescape, sorted(env.extensions), sorted(env.filters), sorted(env.tests)))
-    tag = hashlib.sha256(settings.encode()).hexdigest()[:12]
-    try:
-        return _TemplateCache(pattern=f"__campaigner_{tag}_%s.cache")
-    except (OSError, RuntimeError):  # no private temp folder to be had
-        return None
 
 
 class _Namespace:

@@ -9,9 +9,9 @@ import jinja2
 
 from campaigner import adapters
 from campaigner.calendar import Calendar
-from campaigner.errors import ConfigError, Problem, problem_at
+from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
 from campaigner.recurrence import next_or_last
-from campaigner.render import Post, Renderer, environment
+from campaigner.render import Post, Renderer, template_names
 
 
 class Report:
@@ -66,22 +66,26 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
 
 def template_syntax(folder: Path) -> list[Problem]:
     """Syntax errors in every template under a folder, without a calendar (for a calendar that fails to load)."""
+    from campaigner.sandbox import environment
+
     return _compile_all(environment(folder), folder) if folder.is_dir() else []
 
 
 def _compile_all(env: jinja2.Environment, folder: Path) -> list[Problem]:
-    """Syntax errors in every template file, used or not."""
-    problems = []
+    """Syntax errors in every template file, used or not, and entries that cannot be templates."""
     if not folder.is_dir():
+        if folder.is_symlink():
+            return [problem_at(folder, 0, 0, "the templates folder is a symlink that leads nowhere (its target is missing, or it leads in a loop): fix or remove it")]
         return [problem_at(folder, 0, 0, "templates folder not found beside the calendar: create templates/<kind>/<lang>.j2")]
-    for path in sorted(folder.rglob("*.j2")):
-        name = path.relative_to(folder).as_posix()
+    names, problems = template_names(folder)
+    for name in names:
+        path = folder / name
         try:
             _compile_or_parse(env, path, name)
         except jinja2.TemplateSyntaxError as exc:
             problems.append(problem_at(path, exc.lineno or 0, 0, f"template syntax: {exc.message}"))
-        except UnicodeDecodeError:
-            problems.append(problem_at(path, 0, 0, "template is not UTF-8 text"))
+        except UnicodeDecodeError as exc:
+            problems.append(not_utf8(path, path.read_bytes(), exc))
     return problems
 
 

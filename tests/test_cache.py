@@ -40,7 +40,7 @@ def no_rendering(monkeypatch):
         raise AssertionError("rendered or loaded although nothing changed")
 
     def arm():
-        monkeypatch.setattr(render, "environment", refuse)
+        monkeypatch.setattr("campaigner.sandbox.environment", refuse)
         monkeypatch.setattr("campaigner.calendar.load_calendar", refuse)
     return arm
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -210,6 +211,36 @@ def test_unquoted_time_read_as_a_number_asks_for_quotes(written, quoted):
     ]
 
 
+@pytest.mark.parametrize("written, message", [
+    ("900", 'expected a 24-hour time in quotes, e.g. "09:00", got 900'),
+    ("1430", 'expected a 24-hour time in quotes, e.g. "14:30", got 1430'),
+    ("2500", 'expected a 24-hour time in quotes, e.g. "09:00", got 2500'),
+    ("15:00  # afternoon", 'write the time in quotes, e.g. "15:00"'),  # 900 too, but written with a colon
+])
+def test_a_time_written_as_a_number_gets_the_right_suggestion(written, message):
+    assert problems(HEAD + EVENT + f"    time: {written}\n") == [f"calendar.yaml:12:11: event 'a'.time: {message}"]
+
+
+@pytest.mark.parametrize("written", ["99999999999d", "367d", "8785h", "99999999999999"])
+def test_a_grace_longer_than_a_year_is_refused_not_a_crash(written):
+    assert problems(HEAD + EVENT + f"    grace: {written}\n") == [
+        f"calendar.yaml:12:12: event 'a'.grace: '{written}' is more than a year: give at most 366d"]
+
+
+def test_a_grace_of_a_year_is_accepted():
+    assert load_calendar(write(HEAD + EVENT + "    grace: 366d\n")).events[0].grace == timedelta(days=366)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("timezone", '""', "campaign.timezone: empty: give an IANA time zone such as Asia/Phnom_Penh"),
+    ("name", "'  '", "campaign.name: empty: give the campaign's name, as posts and emails should show it"),
+])
+def test_an_empty_campaign_setting_says_which(key, value, message):
+    text = re.sub(rf"(?m)^  {key}: .*$", f"  {key}: {value}", HEAD) + EVENT
+    [problem] = problems(text)
+    assert problem.endswith(f": {message}") and problem.startswith("calendar.yaml:")
+
+
 def test_impossible_time_is_refused():
     assert problems(HEAD + EVENT + '    time: "25:00"\n') == [
         "calendar.yaml:12:11: event 'a'.time: expected a 24-hour time like \"09:00\", got '25:00'"
@@ -361,6 +392,42 @@ def test_missing_media_file_is_an_error_at_its_path():
     assert problems(text) == [
         "calendar.yaml:12:20: event 'a'.media[0].path: media file 'media/deminers.jpg' not found (paths are relative to the calendar's folder)"
     ]
+
+
+@pytest.mark.parametrize("written", ["/etc/hostname", "../media/pixel.png", "media/../../x.png"])
+def test_media_outside_the_calendars_folder_is_refused(written):
+    text = HEAD + EVENT + f"    media: [{{path: '{written}', alt: x}}]\n"
+    assert problems(text) == [
+        f"calendar.yaml:12:20: event 'a'.media[0].path: '{written}' leaves the calendar's folder: media paths are relative "
+        "to it and stay inside it (e.g. media/photo.jpg); copy the file there"]
+
+
+def test_media_through_a_symlinked_folder_inside_is_accepted_and_a_loop_is_located(tmp_path):
+    import os
+
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "p.png").write_bytes(b"\x89PNG")
+    os.symlink("photos", tmp_path / "media")
+    cal = load_calendar(write(HEAD + EVENT + "    media: [{path: media/p.png, alt: x}]\n"))
+    assert cal.events[0].media[0].path == (tmp_path / "photos" / "p.png").resolve()
+    os.symlink("loop", tmp_path / "loop")
+    assert problems(HEAD + EVENT + "    media: [{path: loop/p.png, alt: x}]\n") == [
+        "calendar.yaml:12:20: event 'a'.media[0].path: media file 'loop/p.png' cannot be read: a symlink on its way leads in a loop"]
+
+
+@pytest.mark.parametrize("written", ["../../outside", "story/x", "/abs", "Story"])
+def test_a_template_is_a_folder_name_not_a_path(written):
+    assert problems(HEAD + EVENT + f"    template: '{written}'\n") == [
+        f"calendar.yaml:12:15: event 'a'.template: '{written}' must be the name of a folder under templates/ "
+        "(lowercase letters, digits, '-', '_', '.'), not a path"]
+
+
+def test_a_journalists_csv_saved_by_a_spreadsheet_is_read_and_one_in_latin1_is_located(tmp_path):
+    text = HEAD.replace("events:", "journalists: press.csv\nevents:") + EVENT
+    (tmp_path / "press.csv").write_bytes("\ufeffname,email,languages\nSok Chea,chea@example.org,km en\n".encode())
+    assert [(j.name, j.languages) for j in load_calendar(write(text)).journalists] == [("Sok Chea", ("km", "en"))]
+    (tmp_path / "press.csv").write_bytes(b"name,email,languages\nJos\xe9,jose@example.org,en\n")
+    assert problems(text) == ["press.csv:2:4: not UTF-8 text (byte 0xe9): save the file as UTF-8 (in most editors: Save with Encoding, UTF-8)"]
 
 
 def test_media_without_alt_text_is_a_warning_and_the_calendar_loads():

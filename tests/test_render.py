@@ -391,3 +391,90 @@ def test_a_config_error_crosses_a_pickle_with_its_problems():
     error = ConfigError([Problem("t.j2", 3, 0, "undefined"), Problem("c.yaml", 1, 2, "note", "warning")])
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is ConfigError and again.problems == error.problems and str(again) == str(error)
+
+
+# ---------------------------------------------------------------- the sandbox's bounds
+
+
+def test_ordinary_arithmetic_formatting_and_padding_still_work(good):
+    template(good, "anniversary/en.j2", "{{ 2 ** 10 }} {{ 'ab' * 3 }} {{ 3 * '-' }} {{ '%05d' % 42 }} {{ '{:>4}'.format(7) }}"
+                                        "|{{ 'x'|center(5) }}|{{ 'y'.ljust(3) }}|{{ 'aaa'.replace('a', 'bb') }}|{{ lipsum(1, html=False)|length > 10 }}\n")
+    text = posts_on(good)["ccm-entry-into-force/2026-08-01/ccbl_x/en"].text
+    assert text == "1024 ababab --- 00042    7|  x  |y  |bbbbbb|True"
+
+
+def test_one_posts_render_cannot_change_what_the_next_one_sees(good):
+    # Each account renders the same event: a template that could change vars would number them #1, #2.
+    template(good, "anniversary/en.j2", "{% set n = vars.get('n', 0) + 1 %}{{ vars.update({'n': n}) }}#{{ vars.n }}\n")
+    assert render_error(good) == [
+        "good/templates/anniversary/en.j2:1: not allowed in a template: templates cannot change the calendar's data "
+        "('update' of a dict): make a new value with {% set name = ... %} instead"]
+    for code in ("{{ campaign.hashtags.append('#x') }}", "{{ media.pop() }}", "{% set _ = campaign.languages.sort() %}", "{{ vars.clear() }}"):
+        template(good, "anniversary/en.j2", code + "x\n")
+        assert "cannot change the calendar's data" in render_error(good)[0], code
+
+
+def test_a_render_past_its_time_limit_is_stopped_and_located(good, monkeypatch):
+    import signal
+
+    from campaigner import sandbox
+
+    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 0.2)
+    template(good, "anniversary/en.j2", "Signed\n{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}\n")
+    before = signal.getsignal(signal.SIGALRM)
+    assert render_error(good) == [
+        "good/templates/anniversary/en.j2:2: rendering event 'ccm-entry-into-force' stopped: the render took more than 0.2 s "
+        "(a loop too long, or one that never ends?)"]
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_renders_in_another_thread_run_without_the_signal_and_keep_the_other_bounds(good):
+    import threading
+
+    results: dict = {}
+
+    def work():
+        results["posts"] = posts_on(good)
+        template(good, "anniversary/en.j2", "{{ 'a' * 10**9 }}\n")
+        results["error"] = render_error(good)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert len(results["posts"]) == 4 and "repeating a text of 1 character 1,000,000,000 times" in results["error"][0]
+
+
+def test_a_text_past_the_size_cap_is_stopped_as_it_grows(good):
+    template(good, "anniversary/en.j2", "{% for i in range(99999) %}{{ 'abcdefghij' }}{% endfor %}\n")
+    assert render_error(good) == [
+        "good/templates/anniversary/en.j2: rendering event 'ccm-entry-into-force' stopped: the text grew past 100,000 characters"]
+
+
+def test_the_memory_ceiling_is_lifted_after_the_batch(good):
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    template(good, "anniversary/en.j2", "{{ range(99999)|join('a' * 99999) }}\n")
+    assert render_error(good) == [
+        "good/templates/anniversary/en.j2: rendering event 'ccm-entry-into-force' stopped: it needed more memory than a text can (1,024 MiB)"]
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert len(bytearray(1 << 30)) == 1 << 30  # the process may use more again
+
+
+def test_a_template_that_is_not_utf8_is_located_at_its_first_bad_byte(good):
+    (good.parent / "templates" / "anniversary" / "en.j2").write_bytes("ថ្ងៃ\nCaf".encode() + b"\xe9 {{ vars.treaty }}\n")
+    assert render_error(good) == [
+        "good/templates/anniversary/en.j2:2:4: not UTF-8 text (byte 0xe9): save the file as UTF-8 (in most editors: Save with Encoding, UTF-8)"]
+
+
+def test_a_template_path_that_is_a_folder_or_a_broken_symlink_says_so(good):
+    import os
+
+    target = good.parent / "templates" / "anniversary" / "en.j2"
+    target.unlink()
+    target.mkdir()
+    assert render_error(good) == ["good/templates/anniversary/en.j2: templates/anniversary/en.j2 is a folder, not a template file: remove it, or move what is in it"]
+    target.rmdir()
+    os.symlink("nowhere.j2", target)
+    assert render_error(good) == ["good/templates/anniversary/en.j2: templates/anniversary/en.j2 is a symlink that leads nowhere "
+                                  "(its target is missing, or it leads in a loop): fix or remove it"]

@@ -48,6 +48,7 @@ def test_calendar_errors_one_line_each_on_stderr(fixture_calendar):
         "broken-three/calendar.yaml:17:5: events[1]: unknown key 'acounts' (did you mean 'accounts'?)",
         "broken-three/calendar.yaml:21:16: event 'tip'.accounts: unknown account 'ccbl-x' (did you mean 'ccbl_x'?); "
         "accounts are defined under accounts:",
+        f"{cal}: 3 error(s), 0 warning(s); the templates were checked for syntax only: fix the calendar and validate again to render every post and check that it fits",
     ]
 
 
@@ -103,7 +104,8 @@ def test_impossible_date_exits_2_with_a_located_line(fixture_calendar):
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "good/calendar.yaml:36:11: event 'weekly-tip'.date: expected a date as YYYY-MM-DD, got '2026-11-31' "
-        "(day is out of range for month)"
+        "(day is out of range for month)",
+        f"{cal}: 1 error(s), 0 warning(s); the templates were checked for syntax only: fix the calendar and validate again to render every post and check that it fits",
     ]
 
 
@@ -111,8 +113,8 @@ def test_yaml_syntax_error_exits_2_without_traceback():
     Path("calendar.yaml").write_text("campaign:\n  name: [unclosed\n", encoding="utf-8")
     result = run("validate", "--now", NOW)  # default --calendar ./calendar.yaml
     assert result.exit_code == 2
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("calendar.yaml:3:1: YAML syntax: ")
+    line, note = result.stderr.splitlines()
+    assert line.startswith("calendar.yaml:3:1: YAML syntax: ") and note.endswith("syntax only: fix the calendar and validate again to render every post and check that it fits")
 
 
 def test_missing_calendar_is_exit_2():
@@ -155,7 +157,7 @@ def test_installed_console_script_validates(fixture_calendar, tmp_path):
     bad = subprocess.run([*console_script(), "validate", "--calendar", str(broken), "--now", NOW],
                          capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=60)
     assert bad.returncode == 2
-    assert len(bad.stderr.splitlines()) == 3 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.splitlines()) == 4 and "Traceback" not in bad.stderr  # three problems and what was not checked
 
 
 def test_python_dash_m_runs_the_same_app(fixture_calendar, tmp_path):
@@ -175,3 +177,5 @@ def test_template_syntax_errors_are_reported_even_when_the_calendar_is_broken(fi
     lines = result.stderr.splitlines()
     assert any("unknown key 'tiemzone'" in line for line in lines)
     assert "broken-templates/templates/orphan/en.j2:2: template syntax: unexpected '}'" in lines
+    assert lines[-1] == (f"{cal}: 2 error(s), 0 warning(s); the templates were checked for syntax only: "
+                         "fix the calendar and validate again to render every post and check that it fits")

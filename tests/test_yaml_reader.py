@@ -93,3 +93,58 @@ def test_read_yaml_reports_duplicates_and_keeps_bad_dates_as_text(tmp_path):
     data = C.read_yaml(path, problems)
     assert data["b"]["d"] == "2010-02-30" and data["b"]["e"] == 540 and data.value_marks["b"] == (2, 4)
     assert [(p.line, p.col) for p in problems] == [(3, 1)] and "duplicate key 'a'" in problems[0].message
+
+
+# ---------------------------------------------------------------- what the reader refuses
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+
+def _refusal(text, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems: list = []
+    assert C.read_yaml(path, problems) is None
+    return [(p.line, p.col, p.message) for p in problems]
+
+
+def test_an_alias_bomb_is_refused_where_the_aliases_pass_the_limit_by_both_readers(tmp_path):
+    # 9 ** 7 = 4.8 million values at 'g': both readers stop at the first alias of line 7 that passes 1,000,000.
+    fast = _refusal(BOMB, tmp_path)
+    slow = _refusal("base: &base {k: v}\nm: {<<: *base}\n" + BOMB, tmp_path)  # a merge key: the node reader's document
+    assert len(fast) == 1 and "aliases repeat more than 1,000,000 values" in fast[0][2] and "'*f'" in fast[0][2]
+    assert fast[0][0] == 7 and slow[0][0] == 9 and fast[0][1:] == slow[0][1:]
+
+
+def test_aliases_that_add_less_than_the_limit_are_read(tmp_path):
+    # A block of 31 values repeated for 30,000 events: 930,000 added values, a calendar may do that.
+    block = "common: &c {" + ", ".join(f"k{i}: v" for i in range(15)) + "}\n"
+    text = block + "events:\n" + "".join(f"  - {{id: e{i}, vars: *c}}\n" for i in range(30_000))
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems: list = []
+    data = C.read_yaml(path, problems)
+    assert problems == [] and len(data["events"]) == 30_000 and data["events"][-1]["vars"]["k14"] == "v"
+
+
+def test_a_recursive_alias_is_refused_at_the_alias(tmp_path):
+    assert _refusal("a: 1\nb: &r\n  c: [1, *r]\n", tmp_path) == [
+        (3, 10, "the alias '*r' stands inside the collection '&r' it repeats: a value cannot contain itself; write the values out")]
+
+
+@pytest.mark.parametrize("text, where, what", [
+    ("a: 1\nb: x\0y\n", (2, 5), "a NUL byte (U+0000)"),
+    ("a: 1\nb: ខ្មែរ\x07\n", (2, 9), "the character U+0007"),
+])
+def test_a_character_yaml_refuses_is_located(tmp_path, text, where, what):
+    assert _refusal(text, tmp_path) == [(*where, f"{what} is not allowed in YAML: delete it (most editors do not show it)")]
+
+
+def test_a_file_that_is_not_utf8_is_located_at_the_first_bad_byte(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_bytes("a: 1\nb: ខ្មែរ Caf".encode() + b"\xe9\n")
+    problems: list = []
+    assert C.read_yaml(path, problems) is None
+    assert [(p.line, p.col, p.message) for p in problems] == [
+        (2, 13, "not UTF-8 text (byte 0xe9): save the file as UTF-8 (in most editors: Save with Encoding, UTF-8)")]

@@ -15,17 +15,30 @@ _DURATION_RE = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+# A grace longer than this is a typo, not a policy (and past ~2.7 million years, not a timedelta).
+MAX_DURATION = timedelta(days=366)
+
+
 def parse_duration(value: Any) -> timedelta | None:
-    """'6h', '90m', '1d', '2h30m' -> timedelta; None when it is not a duration."""
+    """'6h', '90m', '1d', '2h30m' (or a number of hours) -> timedelta; None when it is not a duration
+    or is longer than MAX_DURATION."""
+    minutes = _minutes(value)
+    if minutes is None or minutes > MAX_DURATION // timedelta(minutes=1):
+        return None
+    return timedelta(minutes=minutes)
+
+
+def _minutes(value: Any) -> int | None:
+    """A duration's length in minutes, however long; None when it is not written as a duration."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     if isinstance(value, int):
-        return timedelta(hours=value) if value >= 0 else None
+        return value * 60 if value >= 0 else None
     m = _DURATION_RE.match(value)
     if not m or not any(m.groups()):
         return None
     d, h, mi = (int(g) if g else 0 for g in m.groups())
-    return timedelta(days=d, hours=h, minutes=mi)
+    return (d * 24 + h) * 60 + mi
 
 
 class Checker:
@@ -109,8 +122,14 @@ class Checker:
             return default
         v = m[key]
         if isinstance(v, int) and not isinstance(v, bool):
-            # YAML 1.1 reads an unquoted 08:00 as the sexagesimal number 480.
-            self.error(self.at_value(m, key), f'{label}.{key}: write the time in quotes, e.g. "{v // 60:02d}:{v % 60:02d}"')
+            where = self.at_value(m, key)
+            written = self.source(where)
+            if ":" in written:  # YAML 1.1 reads an unquoted 8:00 (or 18:30) as the sexagesimal number 480
+                self.error(where, f'{label}.{key}: write the time in quotes, e.g. "{v // 60:02d}:{v % 60:02d}"')
+            elif 0 <= v <= 2359 and v % 100 < 60:  # 900 for 09:00
+                self.error(where, f'{label}.{key}: expected a 24-hour time in quotes, e.g. "{v // 100:02d}:{v % 100:02d}", got {v}')
+            else:
+                self.error(where, f'{label}.{key}: expected a 24-hour time in quotes, e.g. "09:00", got {v}')
             return default
         match = _TIME_RE.match(str(v)) if isinstance(v, str) else None
         if not match:
@@ -149,8 +168,20 @@ class Checker:
             return None
         d = parse_duration(m[key])
         if d is None:
-            self.error(self.at_value(m, key), f"{label}.{key}: expected a duration like 6h, 90m, 1d or 2h30m, got {describe(m[key])}")
+            longest = f"{MAX_DURATION.days}d"
+            if _minutes(m[key]) is not None:  # a duration, but too long
+                self.error(self.at_value(m, key), f"{label}.{key}: {describe(m[key])} is more than a year: give at most {longest}")
+            else:
+                self.error(self.at_value(m, key), f"{label}.{key}: expected a duration like 6h, 90m, 1d or 2h30m, got {describe(m[key])}")
         return d
+
+    def source(self, where: tuple[int, int]) -> str:
+        """The text written at a mark, up to the end of its line (for messages about how a value was written)."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+            return lines[where[0] - 1][where[1] - 1:].split("#")[0].strip()
+        except (OSError, UnicodeDecodeError, IndexError):
+            return ""
 
 
 def describe(v: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import re
 from datetime import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from campaigner.calendar.records import (
     suggest,
 )
 from campaigner.calendar.yaml_reader import MarkedDict, MarkedList, read_yaml
-from campaigner.errors import ConfigError, Problem, problem_at
+from campaigner.errors import ConfigError, Problem, problem_at, read_utf8
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _CAMPAIGN_ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -56,7 +57,9 @@ def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
     c.keys(m, CAMPAIGN_KEYS, "campaign", required=("name", "timezone", "languages"))
     tz_name = c.string(m, "timezone", "campaign")
     tz = None
-    if tz_name:
+    if tz_name is not None and not tz_name.strip():
+        c.error(c.at_value(m, "timezone"), "campaign.timezone: empty: give an IANA time zone such as Asia/Phnom_Penh")
+    elif tz_name:
         try:
             tz = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
@@ -68,6 +71,9 @@ def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
     if "languages" in m and not languages:
         c.error(c.at_value(m, "languages"), "campaign.languages: list at least one language, e.g. [km, en]")
     name = c.string(m, "name", "campaign")
+    if name is not None and not name.strip():
+        c.error(c.at_value(m, "name"), "campaign.name: empty: give the campaign's name, as posts and emails should show it")
+        name = None
     default_time = c.clock(m, "default_time", "campaign", time(9, 0))
     grace = c.duration(m, "grace", "campaign")
     campaign_id = _campaign_id(c, m, name)
@@ -172,9 +178,19 @@ def _media(c: Checker, e: MarkedDict, label: str, root: Path) -> tuple[Media, ..
         if not written:
             continue
         alt = c.string(item_map, "alt", ml)
-        path = (root / written).resolve()
-        if not path.is_file():
-            c.error(c.at_value(item_map, "path"), f"{ml}.path: media file '{written}' not found (paths are relative to the calendar's folder)")
+        where = c.at_value(item_map, "path")
+        if Path(written).is_absolute() or ".." in Path(written).parts:
+            c.error(where, f"{ml}.path: '{written}' leaves the calendar's folder: media paths are relative to it and stay inside it (e.g. media/photo.jpg); copy the file there")
+            continue
+        path = root / written
+        try:
+            path = path.resolve()
+            found = path.is_file()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            c.error(where, f"{ml}.path: media file '{written}' cannot be read: a symlink on its way leads in a loop")
+            continue
+        if not found:
+            c.error(where, f"{ml}.path: media file '{written}' not found (paths are relative to the calendar's folder)")
         if not alt or not alt.strip():
             c.error(item_map.mark, f"{ml}: image '{written}' has no alt text: add alt: \"what the picture shows\" so screen-reader users can follow", "warning")
         out.append(Media(path, alt, written))
@@ -220,7 +236,11 @@ def _event(c: Checker, e: MarkedDict, i: int, accounts: dict[str, Account], camp
     link = c.string(e, "link", label)
     if link is not None and not re.match(r"^https?://\S+$", link):
         c.error(c.at_value(e, "link"), f"{label}.link: '{link}' is not an http(s) URL")
-    template = c.string(e, "template", label) or kind
+    template = c.string(e, "template", label)
+    if template is not None and not _ID_RE.match(template):
+        c.error(c.at_value(e, "template"), f"{label}.template: '{template}' must be the name of a folder under templates/ (lowercase letters, digits, '-', '_', '.'), not a path")
+        template = None
+    template = template or kind
     event_time = c.clock(e, "time", label, campaign.default_time if campaign else time(9, 0))
     media = _media(c, e, label, root)
     draft = c.flag(e, "draft", label) or "rejected_by" in e  # a rejected event never goes out, whatever its draft says
@@ -309,10 +329,16 @@ def _journalists_csv(c: Checker, path: Path, where: tuple[int, int], campaign: C
     import csv
 
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        c.error(where, f"journalists: cannot read '{path.name}': {exc.strerror or exc}")
+        # (a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first column's name)
+        rows = list(csv.DictReader(io.StringIO(read_utf8(path).removeprefix("\ufeff"), newline="")))
+    except ConfigError as exc:  # not UTF-8, located in the CSV
+        c.problems.extend(exc.problems)
+        return ()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
+        c.error(where, f"journalists: cannot read '{path.name}': {getattr(exc, 'strerror', None) or exc}")
+        return ()
+    except csv.Error as exc:
+        c.error(where, f"journalists: '{path.name}' is not a CSV file of name,email,languages: {exc}")
         return ()
     out = []
     for n, row in enumerate(rows, start=2):

@@ -12,7 +12,12 @@ from typing import Any, Iterable
 
 import yaml
 
-from campaigner.errors import Problem, problem_at
+from campaigner.errors import ConfigError, Problem, problem_at, read_utf8
+
+# Aliases (*name) repeat what an anchor (&name) wrote without copying it, but everything after the
+# reader (plain values for templates, the renders) walks the repeats. A 1 KB document of nine lists
+# of nine aliases expands to 387 million values: more than this many added by aliases is refused.
+ALIAS_LIMIT = 1_000_000
 
 
 class MarkedDict(dict):
@@ -84,6 +89,65 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
+class _Refused(Exception):
+    """A document the reader refuses, with where and why (an alias bomb, a recursive alias)."""
+
+    def __init__(self, line: int, col: int, message: str):
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
+
+
+def _too_many(line: int, col: int, name: str) -> _Refused:
+    return _Refused(line, col, f"with the alias '*{name}', aliases repeat more than {ALIAS_LIMIT:,} values "
+                               "(aliases inside aliases multiply): write the values out, or nest fewer aliases")
+
+
+def _recursive(line: int, col: int, name: str) -> _Refused:
+    return _Refused(line, col, f"the alias '*{name}' stands inside the collection '&{name}' it repeats: "
+                               "a value cannot contain itself; write the values out")
+
+
+def _check_aliases(text: str) -> None:
+    """Count the values aliases add, from the event stream alone; raise _Refused past ALIAS_LIMIT
+    or at a recursive alias. Errors of any other kind are left to the node reader."""
+    from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
+
+    loader = _Loader(text)
+    sizes: dict[str, int] = {}  # anchor -> how many values it stands for, aliases inside included
+    open_: list[tuple[str | None, int]] = []  # the collections being read: (anchor, count at start)
+    count = added = 0
+    try:
+        while not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            if isinstance(event, DocumentStartEvent):
+                sizes.clear()
+            elif isinstance(event, AliasEvent):
+                mark: Any = event.start_mark  # an alias event always has its marks
+                where, name = (mark.line + 1, mark.column + 1), str(event.anchor)
+                if any(anchor == name for anchor, _ in open_):
+                    raise _recursive(*where, name)
+                size = sizes.get(name, 1)
+                count += size
+                added += size
+                if added > ALIAS_LIMIT:
+                    raise _too_many(*where, name)
+            elif isinstance(event, ScalarEvent):
+                count += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, CollectionStartEvent):
+                count += 1
+                open_.append((event.anchor, count))
+            elif isinstance(event, CollectionEndEvent):
+                anchor, start = open_.pop()
+                if anchor is not None:
+                    sizes[anchor] = count - start + 1
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
+
+
 class _Unusual(Exception):
     """Something the event reader leaves to the node reader."""
 
@@ -110,7 +174,9 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
     wildcard = resolvers.get(None, [])
     constructors = loader.yaml_constructors
     anchors: dict[str, tuple[Any, tuple[int, int]]] = {}
+    sizes: dict[str, int] = {}  # anchor -> how many values it stands for (see ALIAS_LIMIT)
     duplicates: list[tuple[Any, tuple[int, int]]] = []
+    count = added = 0
 
     def scalar(event: ScalarEvent, lenient: bool) -> Any:
         value, tag = event.value, event.tag
@@ -136,12 +202,19 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
             raise
 
     def node(event: Any, lenient: bool = True) -> tuple[Any, tuple[int, int]]:
+        nonlocal count, added
         where = (event.start_mark.line + 1, event.start_mark.column + 1)
         kind = type(event)
         if kind is AliasEvent:
             if event.anchor not in anchors:
                 raise _Unusual("alias")
+            count += sizes[event.anchor]
+            added += sizes[event.anchor]
+            if added > ALIAS_LIMIT:
+                raise _too_many(*where, event.anchor)
             return anchors[event.anchor]  # the anchored value, and its mark, as the node reader gives
+        count += 1
+        first = count
         if kind is ScalarEvent:
             value: Any = scalar(event, lenient)
         elif kind is MappingStartEvent:
@@ -176,6 +249,7 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
             raise _Unusual(kind.__name__)
         if event.anchor is not None:
             anchors[event.anchor] = (value, where)
+            sizes[event.anchor] = count - first + 1
         return value, where
 
     try:
@@ -188,6 +262,8 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
         if not loader.check_event(yaml.StreamEndEvent):
             raise _Unusual("documents")
         return data, duplicates
+    except _Refused:
+        raise
     except Exception:  # unusual, or an error: the node reader reports it as it always did
         return None
     finally:
@@ -197,14 +273,23 @@ def _read_events(text: str) -> tuple[Any, list[tuple[Any, tuple[int, int]]]] | N
 def read_yaml(path: Path, problems: list[Problem]) -> Any:
     """Parse a YAML file keeping marks; syntax errors and duplicate keys become Problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path)
     except FileNotFoundError:
         problems.append(problem_at(path, 0, 0, "file not found (pass --calendar PATH or set CAMPAIGNER_CALENDAR)"))
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(problem_at(path, 0, 0, f"cannot read the file: {exc}"))
+    except ConfigError as exc:  # not UTF-8, located
+        problems.extend(exc.problems)
         return None
-    read = _read_events(text)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
+        problems.append(problem_at(path, 0, 0, f"cannot read the file: {getattr(exc, 'strerror', None) or exc}"))
+        return None
+    try:
+        read = _read_events(text)
+        if read is None and "*" in text:  # the node reader expands aliases as it goes: count them first
+            _check_aliases(text)
+    except _Refused as exc:
+        problems.append(problem_at(path, exc.line, exc.col, exc.message))
+        return None
     if read is not None:
         data, duplicates = read
     else:
@@ -212,6 +297,15 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
         loader.duplicates = duplicates = []
         try:
             data = loader.get_single_data()
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL byte, a control character)
+            position = exc.position
+            if _BaseLoader is not yaml.SafeLoader:  # libyaml counts the bytes of the UTF-8 text, PyYAML characters
+                position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+            line, col = _line_col(text, position)
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            what = "a NUL byte (U+0000)" if code == 0 else f"the character U+{code:04X}"
+            problems.append(problem_at(path, line, col, f"{what} is not allowed in YAML: delete it (most editors do not show it)"))
+            return None
         except yaml.MarkedYAMLError as exc:
             m = exc.problem_mark or exc.context_mark
             line, col = (m.line + 1, m.column + 1) if m else (0, 0)
@@ -226,3 +320,9 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
     for key, (line, col) in duplicates:
         problems.append(problem_at(path, line, col, f"duplicate key '{key}': each key may appear once in a mapping"))
     return data
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1

@@ -24,8 +24,15 @@ def validate(
     try:
         rt = session(calendar, now=now)
     except ConfigError as exc:
-        # Report template syntax errors too: every problem at once, even when the calendar is broken.
-        print_error_lines([str(p) for p in sorted(set(exc.problems) | set(template_syntax(calendar.absolute().parent / "templates")))])
+        # Report template syntax errors too: every problem at once, even when the calendar is broken;
+        # and say what could not be checked (rendering needs the calendar's events).
+        problems = sorted(set(exc.problems) | set(template_syntax(calendar.absolute().parent / "templates")))
+        lines = [str(p) for p in problems]
+        if calendar.is_file() and not any(p.file.startswith("-") for p in exc.problems):  # not for a bad option
+            errors = sum(p.severity == "error" for p in problems)
+            lines.append(f"{calendar}: {errors} error(s), {len(problems) - errors} warning(s); the templates were checked for syntax only: "
+                         "fix the calendar and validate again to render every post and check that it fits")
+        print_error_lines(lines)
         raise typer.Exit(EXIT_CONFIG) from None
     with rt:
         cal = rt.calendar
