@@ -11,12 +11,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import contention, machine, proc, publishing, scale, startup, views
+from benchmarks import contention, machine, postgres, proc, publishing, scale, startup, views
 from benchmarks.figures import Report
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
-SECTIONS = {"startup": startup, "scale": scale, "publishing": publishing, "contention": contention, "views": views}
+SECTIONS = {"startup": startup, "scale": scale, "publishing": publishing, "contention": contention, "views": views, "postgres": postgres}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,12 +244,20 @@ class PostgresLedger(SQLLedger):
                 raise self._failed(exc, committed=False) from None
 
     def _claim(self, db: Any, meta: PostMeta, run_id: str, host: str, pid: int, now: datetime, lease_until: datetime) -> bool:
-        """The claim and its history line in one statement."""
+        """The claim and its history line in one statement.
+
+        The NOT EXISTS leaves a post that is already held (or settled) alone without touching its
+        row: hosts that start together all try each post, and a losing ON CONFLICT would lock the
+        row and make its commit wait for the disk, one flush per loser. It is only a shortcut: a
+        claim made meanwhile by another host is still caught by ON CONFLICT ... WHERE, which
+        re-reads the row under its lock.
+        """
         cur = db.execute(self._q(f"""
             WITH claimed AS (
                 INSERT INTO posts (campaign, id, event, account, platform, language, due, state, attempts, run_id, host, pid,
                                    claimed_at, lease_until, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', 1, ?, ?, ?, ?, ?, ?)
+                SELECT ?, ?, ?, ?, ?, ?, ?::timestamptz, 'claimed', 1, ?, ?, ?::integer, ?::timestamptz, ?::timestamptz, ?::timestamptz
+                WHERE NOT EXISTS (SELECT 1 FROM posts WHERE campaign = ? AND id = ? AND NOT COALESCE({CLAIMABLE}, FALSE))
                 ON CONFLICT (campaign, id) DO UPDATE SET
                     state = 'claimed', attempts = posts.attempts + 1, run_id = excluded.run_id,
                     host = excluded.host, pid = excluded.pid, claimed_at = excluded.claimed_at,
@@ -261,7 +269,7 @@ class PostgresLedger(SQLLedger):
             SELECT campaign, id, claimed_at, 'claimed', run_id, ? FROM claimed
             RETURNING post_id"""),
             (self.campaign, meta.id, meta.event, meta.account, meta.platform, meta.language, self._ts(meta.due), run_id, host, pid,
-             self._ts(now), self._ts(lease_until), self._ts(now), self._ts(now), f"host {host} pid {pid}"))
+             self._ts(now), self._ts(lease_until), self._ts(now), self.campaign, meta.id, self._ts(now), self._ts(now), f"host {host} pid {pid}"))
         return cur.fetchone() is not None
 
     def reconnect(self) -> bool:
