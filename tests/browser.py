@@ -58,8 +58,10 @@ class Browser:
             os.dup2(a, 3)
             os.dup2(b, 4)
 
+        # Its log goes to a file: a pipe nobody reads would fill and stall the browser.
+        self.log = open(Path(self.profile) / "chromium.log", "wb")
         self.proc = subprocess.Popen([self.exe, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"], preexec_fn=wire,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=False)
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log, close_fds=False)
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
@@ -102,9 +104,10 @@ class Browser:
     def _stderr(self) -> str:
         try:
             self.proc.wait(timeout=5)
-            return (self.proc.stderr.read() if self.proc.stderr else b"").decode("utf-8", "replace")[-2000:]
         except subprocess.TimeoutExpired:
             return "(still running)"
+        self.log.flush()
+        return (Path(self.profile) / "chromium.log").read_bytes().decode("utf-8", "replace")[-2000:]
 
     def page(self, width: int = 1280, height: int = 900, scripts: bool = True) -> Page:
         """A new tab of the given viewport, scripts on or off."""
@@ -134,8 +137,7 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
