@@ -66,6 +66,9 @@ class Terminal:
         self.env = child_env(LC_ALL="C.UTF-8", LANG="C.UTF-8")
         self.env.pop("COLUMNS", None)
         self.env.pop("LINES", None)
+        # One server for the whole test: a session that outlives the others keeps it up, so a new
+        # session never races a server that is exiting because its last session ended.
+        self.tmux("new-session", "-d", "-s", "keep", "sleep", "3600")
 
     def tmux(self, *args: str) -> str:
         """One tmux command against this server."""
