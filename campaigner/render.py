@@ -229,20 +229,13 @@ class Renderer:
             raise ConfigError([problem_at(e.file, e.line, 1, f"event '{e.id}': no template for kind '{e.template}' on {account.platform} in {lang}: create templates/{first} or templates/{second}")])
         tmpl = self.template(e.template, account.platform, lang)
         text = self.render_text(tmpl, self.context(occ, account, lang), f"event '{e.id}'")
-        from campaigner import adapters, textlimits  # only when rendering: not on a run served from the cache
+        from campaigner import adapters  # only when rendering: not on a run served from the cache
 
         cls = adapters.adapter_class(account.platform)
         length, limit = cls.measure(text, account.options), cls.text_limit(account.options)
-        parts: tuple[str, ...] | None = None
-        fits = length <= limit
-        if not fits and e.thread and cls.supports_threads:
-            try:
-                parts = tuple(textlimits.split_thread(text, limit, lambda part: cls.measure(part, account.options)))
-                fits = all(cls.measure(p, account.options) <= limit for p in parts)
-            except ValueError:  # an unbreakable run (a link) longer than the limit: reported as too long
-                parts = None
-            if parts is not None and len(parts) == 1:
-                parts = None
+        # A thread, or a text too long to go with its images: the adapter says how it is sent.
+        parts = cls.split(text, account.options, thread=e.thread, images=len(e.media))
+        fits = all(cls.measure(p, account.options) <= limit for p in parts) if parts else length <= limit
         return Rendered(occ.due.isoformat(), text, length, limit, parts, fits)
 
     def render_text(self, tmpl: jinja2.Template, context: dict[str, Any], what: str) -> str:

@@ -174,7 +174,12 @@ def graphemes(text: str) -> int:
 
 
 # The counting rules an adapter can name as its `counts`; an adapter may also give a callable.
-RULES: dict[str, Callable[[str], int]] = {"x-weighted": x_weighted_length, "chars": len, "graphemes": graphemes}
+def utf16(text: str) -> int:
+    """UTF-16 code units, as Telegram measures a text (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+RULES: dict[str, Callable[[str], int]] = {"x-weighted": x_weighted_length, "chars": len, "graphemes": graphemes, "utf16": utf16}
 
 
 def measure(counts: str | Callable[[str], int], text: str) -> int:

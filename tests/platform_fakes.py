@@ -223,6 +223,10 @@ class Contract:
         cls = adapters.adapter_class(self.platform)
         return cls(self.account, dict(self.options), dict(self.credentials if credentials is None else credentials), session=requests.Session())
 
+    def is_create(self, request: Any) -> bool:
+        """Whether a request the adapter sent is the one that creates the post."""
+        return (request.method, request.url.split("?")[0]) == self.create
+
     def prepare(self, rsps: responses.RequestsMock) -> None:
         """Answers the adapter needs before its create request (a login, the instance's limits)."""
 
@@ -239,6 +243,11 @@ class Contract:
     def answers(self) -> dict[str, dict[str, Any]]:
         """responses.add keyword arguments per HTTP outcome."""
         raise NotImplementedError
+
+    def answer_with(self, rsps: responses.RequestsMock, answer: dict[str, Any]) -> None:
+        """Register one answer (responses.add keyword arguments) for the create endpoint."""
+        method, url = self.create
+        rsps.add(method, url, **answer)
 
     def echoing(self, secret: str) -> dict[str, Any]:
         """A refusal whose text quotes `secret` back, as a platform's error message may."""
@@ -303,7 +312,83 @@ class FacebookContract(Contract):
         return datetime.now(timezone.utc) + timedelta(minutes=15)  # estimated_time_to_regain_access
 
 
-CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract())}
+# -- Telegram ---------------------------------------------------------------------------------------
+
+TG_CHAT = "@ccbl_kh"
+TG_CHANNEL_ID = -1001234567890
+
+
+def tg_url(method: str) -> Any:
+    """A Bot API method's URL for any token (the token is part of the path)."""
+    import re
+
+    return re.compile(rf"https://api\.telegram\.org/bot.+/{method}(\?.*)?$")
+
+
+def tg_sent(message_id: int = 42, text: str | None = "hello", **extra: Any) -> dict[str, Any]:
+    """A Message object as the Bot API returns it for a post in a public channel."""
+    sent: dict[str, Any] = {"message_id": message_id, "sender_chat": {"id": TG_CHANNEL_ID, "title": "CCBL Cambodia", "username": "ccbl_kh", "type": "channel"},
+                            "chat": {"id": TG_CHANNEL_ID, "title": "CCBL Cambodia", "username": "ccbl_kh", "type": "channel"}, "date": 1764723600}
+    if text is not None:
+        sent["text"] = text
+    sent.update(extra)
+    return sent
+
+
+def tg_ok(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def tg_error(code: int, description: str, **parameters: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        error["parameters"] = parameters
+    return error
+
+
+class TelegramContract(Contract):
+    platform, account = "telegram", "canary_tg"
+    options = {"chat_id": TG_CHAT}
+    credentials = {"BOT_TOKEN": "7012345678:AAE+Canary/Bot=Tökén9"}
+    create = ("POST", "sendMessage")
+    url_prefix = "https://t.me/ccbl_kh/"
+
+    def is_create(self, request: Any) -> bool:
+        return request.method == "POST" and request.url.split("?")[0].endswith("/sendMessage")
+
+    def answer_with(self, rsps: responses.RequestsMock, answer: dict[str, Any]) -> None:
+        rsps.add(responses.POST, tg_url("sendMessage"), **answer)
+
+    def answer(self, rsps: responses.RequestsMock, outcome: str) -> None:
+        url = tg_url("sendMessage")
+        if outcome == "refused":
+            rsps.add(responses.POST, url, body=refused())
+        elif outcome == "timeout after sending":
+            rsps.add(responses.POST, url, body=read_timeout())
+        else:
+            rsps.add(responses.POST, url, **self.answers()[outcome])
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        return {
+            "success": {"json": tg_ok(tg_sent()), "status": 200},
+            "401": {"json": tg_error(401, "Unauthorized"), "status": 401},
+            "403": {"json": tg_error(403, "Forbidden: bot is not a member of the channel chat"), "status": 403},
+            "429 with a retry time": {"json": tg_error(429, "Too Many Requests: retry after 35", retry_after=35), "status": 429},
+            "429 without a retry time": {"json": tg_error(429, "Too Many Requests"), "status": 429},
+            "5xx": {"json": tg_error(500, "Internal Server Error"), "status": 500},
+            "malformed": {"json": tg_ok({"chat": {"id": TG_CHANNEL_ID}}), "status": 200},
+        }
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        return {"json": tg_error(401, f"Unauthorized: {secret}"), "status": 401}
+
+    def retry_at(self) -> Any:
+        from datetime import datetime, timedelta, timezone
+
+        return datetime.now(timezone.utc) + timedelta(seconds=35)
+
+
+CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract(), TelegramContract())}
 
 
 def secret_forms(secret: str) -> set[str]:

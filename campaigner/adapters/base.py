@@ -162,6 +162,23 @@ class Adapter:
         return textlimits.measure(cls.counts, text)
 
     @classmethod
+    def split(cls, text: str, options: Mapping[str, Any], *, thread: bool, images: int) -> tuple[str, ...] | None:
+        """The parts a text is sent in when one request cannot carry it (a thread), or None.
+
+        The default splits a text over the limit into numbered replies when the event asks for a
+        thread and the platform has threads; None also when no split can fit (reported as too long).
+        """
+        if not thread or not cls.supports_threads or cls.measure(text, options) <= cls.text_limit(options):
+            return None
+        from campaigner import textlimits
+
+        try:
+            parts = tuple(textlimits.split_thread(text, cls.text_limit(options), lambda part: cls.measure(part, options)))
+        except ValueError:  # an unbreakable run (a link) longer than the limit
+            return None
+        return parts if len(parts) > 1 else None
+
+    @classmethod
     def price(cls, text: str, options: Mapping[str, Any]) -> float | None:
         """The estimated price of creating one post with this text, or None where posting is free."""
         if cls.pricing is None:
