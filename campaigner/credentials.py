@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from campaigner.errors import ConfigError, Problem, problem_at
+
 _SEEN: dict[str, str] = {}  # every form of every remembered secret -> the mask shown instead
 _REGISTERED: set[tuple[str, str, str | None]] = set()  # environment variables already remembered
 _LOCK = threading.Lock()
@@ -24,18 +26,58 @@ def env_name(account: str, key: str) -> str:
     return f"CAMPAIGNER_{re.sub(r'[^A-Za-z0-9]', '_', account).upper()}_{key}"
 
 
-def load_env_file(folder: Path) -> None:
-    """Load `.env` from the calendar's folder once; variables already set in the environment win."""
+def load_env_file(folder: Path) -> list[Problem]:
+    """Load `.env` from the calendar's folder once; variables already set in the environment win.
+
+    Returns the warnings of the first load (a line that is not KEY=value, a file others can
+    read), located; a file that is not UTF-8 text is a ConfigError at its first bad byte.
+    """
     path = (folder / ".env").resolve()
     if path in _loaded_env_files or not path.is_file():
-        return
-    from dotenv import dotenv_values
+        return []
+    try:
+        raw = path.read_bytes()
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError([problem_at(path, 0, 0, f"cannot read it: {exc.strerror or exc}")]) from None
+    text = _env_text(path, raw)
+    import io
+    import logging
 
-    for key, value in dotenv_values(path).items():
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    problems = [problem_at(path, b.original.line, 1, "not a KEY=value line, so it is ignored (quote a value that has spaces or '#')", "warning")
+                for b in parse_stream(io.StringIO(text)) if b.error]
+    logger = logging.getLogger("dotenv.main")
+    quiet, logger.disabled = logger.disabled, True  # its own warnings name no file: ours above do
+    try:
+        values = dotenv_values(stream=io.StringIO(text))
+    finally:
+        logger.disabled = quiet
+    for key, value in values.items():
         if value is not None and key not in os.environ:
             os.environ[key] = value
     _loaded_env_files.add(path)
     remember_environment()
+    if mode & 0o077:
+        problems.append(problem_at(path, 0, 0, f"others can read this file of secrets (mode {mode & 0o777:o}): run 'chmod 600 {path}'", "warning"))
+    return problems
+
+
+def _env_text(path: Path, raw: bytes) -> str:
+    """The file as text; a ConfigError at the line and column of the first byte that is not UTF-8 (or a NUL)."""
+    bad = raw.find(b"\0")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.start if bad < 0 else min(bad, exc.start)
+    if bad < 0:
+        return text
+    line = raw.count(b"\n", 0, bad) + 1
+    col = bad - (raw.rfind(b"\n", 0, bad) + 1) + 1
+    what = "a NUL byte: this is not a text file" if raw[bad:bad + 1] == b"\0" else f"byte 0x{raw[bad]:02x} is not UTF-8"
+    raise ConfigError([problem_at(path, line, col, f"{what}; a .env holds KEY=value lines in UTF-8 text: save it as UTF-8")])
 
 
 def lookup(account: str, keys: Iterable[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:

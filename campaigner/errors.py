@@ -22,7 +22,8 @@ class Problem(NamedTuple):
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        where = self.file
+        # A problem with no place in a file (an option, the environment) is the program's to say.
+        where = self.file or "campaigner"
         if self.line:
             where += f":{self.line}"
             if self.col:

@@ -104,6 +104,17 @@ class Session:
         self._ledger: Ledger | None = None
         self._renderer: Renderer | None = None
         self._adapters: dict[tuple[str, bool], Adapter] = {}
+        self._on_warnings = on_warnings
+        if write:
+            self.load_env()  # a command that may send reads .env now, so its problems are said first
+
+    def load_env(self) -> None:
+        """Read .env in the calendar's folder (once); print its warnings; ConfigError if it cannot be read."""
+        from campaigner import credentials
+
+        problems = credentials.load_env_file(self.calendar.root)
+        if problems and self._on_warnings is not None:
+            self._on_warnings(problems)
 
     @property
     def renderer(self) -> Renderer:

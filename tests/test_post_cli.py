@@ -263,3 +263,118 @@ def test_a_signal_stops_claiming_lets_in_flight_finish_and_records_the_run(tmp_p
     rest.communicate(timeout=120)
     keys = [s["key"] for s in sends(tmp_path / "sent.jsonl")]
     assert len(keys) == 60 and len(set(keys)) == 60  # the rest went out at the next run, nothing twice
+
+
+# ---------------------------------------------------------------- .env beside the calendar
+
+
+@pytest.mark.parametrize("content, where", [
+    (b"CAMPAIGNER_ALPHA_TOKEN=caf\xe9-token\n", ".env:1:27: byte 0xe9 is not UTF-8"),  # latin-1
+    (b"CAMPAIGNER_BETA_TOKEN=x\n\x00\x01\x02binary", ".env:2:1: a NUL byte"),
+])
+def test_an_unreadable_env_file_is_a_located_configuration_error(cal, monkeypatch, content, where):
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    (cal.parent / ".env").write_bytes(content)
+    (cal.parent / ".env").chmod(0o600)
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 2, result.output
+    assert where in result.stderr and "save it as UTF-8" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
+
+
+def test_env_warnings_name_the_file_and_line_and_a_readable_file(cal, monkeypatch):
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    env = cal.parent / ".env"
+    env.write_text("CAMPAIGNER_ALPHA_TOKEN=alpha-from-dotenv\nthis line is not an assignment\n", encoding="utf-8")
+    env.chmod(0o644)
+    result = invoke("post", "--calendar", str(cal), "--now", MORNING)
+    assert result.exit_code == 0, result.output  # the token was read: alpha published
+    assert ".env:2:1: warning: not a KEY=value line" in result.stderr
+    assert "warning: others can read this file of secrets (mode 644): run 'chmod 600" in result.stderr
+    assert "Python-dotenv" not in result.stderr
+
+
+def _as_another_user(argv: list[str]) -> list[str]:
+    """Run argv as a user who may not write the test's folders: nobody when the tests run as root
+    (root writes anywhere), else the current user on a folder made read-only."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot run as a user who lacks write permission")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+
+
+@pytest.mark.parametrize("command", [
+    ["post", "--now", MORNING],
+    ["condemn", "--report", "https://monitor.example/2026/12/new", "--source", "Landmine Monitor", "--now", MORNING],
+])
+def test_a_folder_that_cannot_be_written_is_a_configuration_error(tmp_path, command):
+    import os
+    import shutil
+    import tempfile
+
+    from tests.conftest import FIXTURES
+
+    top = Path(tempfile.mkdtemp(prefix="campaigner-readonly-"))  # pytest's own folders are private to root
+    try:
+        folder = top / "publish"
+        shutil.copytree(FIXTURES / "publish", folder)
+        cal = folder / "calendar.yaml"
+        for path in (top, folder, *folder.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+        env = _env(tmp_path)
+        env.update(CAMPAIGNER_CACHE="off", HOME=str(top))
+        proc = subprocess.run(_as_another_user([sys.executable, "-m", "campaigner", *command, "--calendar", str(cal)]),
+                              env=env, cwd="/", capture_output=True, text=True, timeout=60)
+        folder.chmod(0o755)
+        written = [(folder / ".campaigner").exists(), (folder / "rapid.yaml").exists()]
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Permission denied" in proc.stderr and "writable" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert written == [False, False]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A small file system of its own (tmpfs), filled up after the calendar is copied in; skip when it cannot be mounted."""
+    import os
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if shutil.which("mount") is None or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                                                       capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root): no full disk to test with")
+    try:
+        shutil.copytree(FIXTURES / "publish", mount / "publish")
+        fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:  # the disk is full now
+            pass
+        finally:
+            os.close(fd)
+        yield mount / "publish" / "calendar.yaml"
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_full_disk_at_the_start_of_a_run_says_what_to_free(full_disk, tmp_path):
+    env = _env(tmp_path)
+    env["CAMPAIGNER_CACHE"] = "off"
+    proc = subprocess.run([sys.executable, "-m", "campaigner", "post", "--calendar", str(full_disk), "--now", MORNING],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert ("disk is full" in proc.stderr or "No space left on device" in proc.stderr) and "free some space" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert sends(tmp_path / "sent.jsonl") == []

@@ -179,3 +179,11 @@ def test_template_syntax_errors_are_reported_even_when_the_calendar_is_broken(fi
     assert "broken-templates/templates/orphan/en.j2:2: template syntax: unexpected '}'" in lines
     assert lines[-1] == (f"{cal}: 2 error(s), 0 warning(s); the templates were checked for syntax only: "
                          "fix the calendar and validate again to render every post and check that it fits")
+
+
+def test_a_problem_without_a_file_is_said_by_campaigner_not_by_a_blank():
+    from campaigner.errors import ConfigError
+
+    assert str(ConfigError("resolve: give exactly one of --published URL, --not-published or --skip")).startswith("campaigner: resolve: ")
+    result = CliRunner().invoke(app, ["resolve", "x/2026-12-03/a/en", "--calendar", "nowhere.yaml"])
+    assert result.exit_code == 2 and not result.stderr.startswith(": ")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -55,10 +56,43 @@ class Group(TyperGroup):
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # BrokenPipeError (`campaigner plan | head`): click ends the run quietly, exit 1
+        except OSError as exc:
+            said = filesystem_problem(exc)
+            if said is None:
+                _internal(exc)
+            if debug():
+                traceback.print_exc()
+            error_lines([said])
+            raise typer.Exit(EXIT_CONFIG) from None
         except Exception as exc:
             if getattr(exc, "exit_code", None) is not None and type(exc).__module__.startswith(("click", "typer")):
                 raise  # usage errors: typer prints them itself
-            if debug():
-                traceback.print_exc()
-            error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(exc)
+
+
+def _internal(exc: BaseException) -> NoReturn:
+    """A bug of campaigner's (or of a library): one line, exit 3; the traceback with CAMPAIGNER_DEBUG=1."""
+    if debug():
+        traceback.print_exception(exc)
+    error_lines([f"campaigner: internal error: {type(exc).__name__}: {exc} (run again with CAMPAIGNER_DEBUG=1 for the traceback, and please report it)"])
+    raise typer.Exit(EXIT_INTERNAL) from None
+
+
+_FIXES = {
+    errno.EACCES: "make it (or its folder) writable for this user, or run campaigner as the user who owns it",
+    errno.EPERM: "make it (or its folder) writable for this user, or run campaigner as the user who owns it",
+    errno.EROFS: "the file system is read-only: run campaigner from a folder that can be written, or point --db elsewhere",
+    errno.ENOSPC: "the disk is full: free some space (see 'df -h' for that folder), then run it again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then run it again",
+}
+
+
+def filesystem_problem(exc: OSError) -> str | None:
+    """One line for an ordinary condition of the file system (permissions, a read-only or full disk), else None."""
+    fix = _FIXES.get(exc.errno or 0)
+    if fix is None:
+        return None
+    from campaigner.errors import display_path
+
+    where = display_path(exc.filename) if exc.filename else "a file"
+    return f"{where}: {exc.strerror or exc}: {fix}; nothing was sent"

@@ -25,6 +25,7 @@ def accounts(
     from campaigner import accounts as accounts_, adapters, credentials
 
     with session(calendar) as rt:
+        rt.load_env()
         cal = rt.calendar
     rows: list[dict[str, Any]] = []
     for name, account in cal.accounts.items():
@@ -62,6 +63,7 @@ def check(
 
     failed = False
     with session(calendar) as rt:
+        rt.load_env()
         for name in check_accounts(rt.calendar, account) or list(rt.calendar.accounts):
             problems = credential_problems(rt.calendar, [name])
             if dry_run:

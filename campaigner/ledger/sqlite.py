@@ -207,6 +207,9 @@ class SQLiteLedger(SQLLedger):
             self._close_quietly()
             if _is_busy(exc):
                 raise LedgerUnavailable(self._busy_message()) from None
+            if _is_full(exc):  # an ordinary condition, not a damaged ledger: say what to free
+                raise ConfigError(f"{path}: the disk is full, so the ledger cannot be opened or created: free some space on that disk "
+                                  "(see 'df -h' for that folder), then run again; nothing was sent") from None
             raise ConfigError(_damaged(path, f"cannot be read ({exc})")) from None
         except BaseException:
             self._close_quietly()
@@ -350,10 +353,9 @@ class SQLiteLedger(SQLLedger):
                 raise self._write_failed(exc) from None
 
     def _write_failed(self, exc: sqlite3.DatabaseError) -> LedgerWriteFailed:
-        text = str(exc).lower()
         if _is_busy(exc):
             return LedgerWriteFailed(self._busy_message(), advice=f"let that run finish (or stop it){self._holders()}, then run again")
-        if "full" in text or getattr(exc, "sqlite_errorcode", None) == 13:
+        if _is_full(exc):
             return LedgerWriteFailed(f"{self.where}: the disk is full, so the ledger cannot be written",
                                      advice="free space on that disk, then run again")
         return LedgerWriteFailed(f"{self.where}: cannot write the ledger ({exc})", advice="check the disk and the file's permissions, then run again")
@@ -416,6 +418,11 @@ class SQLiteLedger(SQLLedger):
         """Close the connection (ending a read-only ledger's snapshot)."""
         with self._lock:
             self._close_quietly()
+
+
+def _is_full(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_FULL: the disk (or the quota) is full."""
+    return getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc).lower()
 
 
 def _is_busy(exc: BaseException) -> bool:
