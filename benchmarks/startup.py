@@ -13,7 +13,7 @@ from benchmarks.figures import Figure, Report
 NOW = "2026-07-01T08:00"
 # Packages no start-up path may import: the platform SDKs, HTTP, feeds, SQLAlchemy and database drivers
 # (sqlite3, the embedded default ledger, is allowed).
-FORBIDDEN = ("tweepy", "facebook", "requests", "requests_oauthlib", "oauthlib", "urllib3", "feedparser",
+FORBIDDEN = ("tweepy", "facebook", "requests", "requests_oauthlib", "oauthlib", "urllib3", "feedparser", "mastodon", "atproto",
              "sqlalchemy", "psycopg", "psycopg2", "pymysql", "MySQLdb", "asyncpg")
 BASE_TYPER = "import typer"
 BASE_FULL = "import typer, yaml, jinja2, rich"

@@ -388,7 +388,67 @@ class TelegramContract(Contract):
         return datetime.now(timezone.utc) + timedelta(seconds=35)
 
 
-CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract(), TelegramContract())}
+# -- Mastodon ---------------------------------------------------------------------------------------
+
+MASTODON = "https://mastodon.example"
+MASTODON_STATUS_ID = "113456789012345678"
+
+
+def mastodon_status(text: str = "hello", status_id: str = MASTODON_STATUS_ID, created_at: str = "2026-12-03T01:05:01.000Z", **extra: Any) -> dict[str, Any]:
+    """A Status as POST /api/v1/statuses and the account's statuses return it."""
+    status = {
+        "id": status_id, "created_at": created_at, "in_reply_to_id": None, "in_reply_to_account_id": None, "sensitive": False,
+        "spoiler_text": "", "visibility": "public", "language": "en", "uri": f"{MASTODON}/users/ccbl/statuses/{status_id}",
+        "url": f"{MASTODON}/@ccbl/{status_id}", "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+        "content": "<p>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n\n", "</p><p>").replace("\n", "<br />") + "</p>",
+        "reblog": None, "account": mastodon_account(), "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
+    }
+    status.update(extra)
+    return status
+
+
+def mastodon_account() -> dict[str, Any]:
+    return {"id": "109876543210", "username": "ccbl", "acct": "ccbl", "display_name": "CCBL Cambodia", "url": f"{MASTODON}/@ccbl",
+            "created_at": "2022-11-01T00:00:00.000Z", "note": "", "followers_count": 120, "following_count": 80, "statuses_count": 310}
+
+
+def mastodon_media(media_id: str = "113456789012340001", *, processed: bool = True, description: str | None = None) -> dict[str, Any]:
+    return {"id": media_id, "type": "image", "url": f"{MASTODON}/system/media/{media_id}.png" if processed else None,
+            "preview_url": f"{MASTODON}/system/media/small/{media_id}.png", "remote_url": None, "description": description, "blurhash": "UFBWY:8_0Jxv"}
+
+
+class MastodonContract(Contract):
+    platform, account = "mastodon", "canary_md"
+    options = {"instance": MASTODON}
+    credentials = {"ACCESS_TOKEN": "md+Canary/Access=Tökén8"}
+    create = ("POST", f"{MASTODON}/api/v1/statuses")
+    url_prefix = f"{MASTODON}/@ccbl/"
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        from datetime import datetime, timezone
+
+        reset = datetime.fromtimestamp(RETRY_AT, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return {
+            "success": {"json": mastodon_status(), "status": 200},
+            "401": {"json": {"error": "The access token is invalid"}, "status": 401},
+            "403": {"json": {"error": "This action is outside the authorized scopes"}, "status": 403},
+            "429 with a retry time": {"json": {"error": "Too many requests"}, "status": 429,
+                                      "headers": {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}},
+            "429 without a retry time": {"json": {"error": "Too many requests"}, "status": 429},
+            "5xx": {"json": {"error": "We're sorry, but something went wrong on our end."}, "status": 500},
+            "malformed": {"body": "<html><body>Welcome to nginx</body></html>", "status": 200, "content_type": "text/html"},
+        }
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        return {"json": {"error": f"The access token {secret} is invalid"}, "status": 401}
+
+    def retry_at(self) -> Any:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(RETRY_AT, timezone.utc)
+
+
+CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract(), TelegramContract(), MastodonContract())}
 
 
 def secret_forms(secret: str) -> set[str]:

@@ -213,7 +213,7 @@ def test_installed_console_script_prints_json(good, tmp_path):
     assert len(posts) == 6 and posts[-1]["text"] == KM_CCM
 
 
-HEAVY = ("tweepy", "facebook", "requests", "feedparser", "sqlalchemy", "psycopg", "psycopg2")
+HEAVY = ("tweepy", "facebook", "requests", "feedparser", "sqlalchemy", "psycopg", "psycopg2", "mastodon", "atproto")
 @pytest.mark.parametrize(
     "args, code",
     [

@@ -38,3 +38,4 @@ def adapter_class(platform: str) -> type[Adapter]:
 register("x", "campaigner.adapters.x:XAdapter")
 register("facebook", "campaigner.adapters.facebook:FacebookAdapter")
 register("telegram", "campaigner.adapters.telegram:TelegramAdapter")
+register("mastodon", "campaigner.adapters.mastodon:MastodonAdapter")
