@@ -203,8 +203,12 @@ class Publisher:
         """Publish every due post (or the given ones) once; return what happened to each."""
         report = RunReport(self.run_id)
         wanted = set(accounts) if accounts else None
-        plan = preflight(self.calendar, self.ledger, now, accounts=wanted, posts=posts, check_credentials=check_credentials,
-                         renderer=self.renderer)
+        try:
+            plan = preflight(self.calendar, self.ledger, now, accounts=wanted, posts=posts, check_credentials=check_credentials,
+                             renderer=self.renderer)
+        except ConfigError as exc:
+            self._refused(command, now, exc)
+            raise
         decision = plan.decision
 
         self._now, self._started = now, time.monotonic()
@@ -241,6 +245,20 @@ class Publisher:
                 if self._ledger_failure is None:  # the run itself went well: only its end is not recorded
                     report.account_problems.append(f"the run's end could not be recorded: {exc}; {exc.advice}")
         return report
+
+    def _refused(self, command: str, now: datetime, exc: ConfigError) -> None:
+        """A run that a configuration error stopped before anything was claimed is still a run: it is
+        recorded (in a ledger that exists: none is created for it) with why, so `status` can tell
+        that cron runs but fails, rather than that nothing runs. No post's state changes."""
+        if not self.ledger.exists or self.ledger.readonly:
+            return
+        problems = [p.message for p in exc.problems]
+        error = credentials.redact("; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+        try:
+            self.ledger.begin_run(RunRecord(self.run_id, command, self.host, self.pid, now, None, {}, None))
+            self.ledger.end_run(self.run_id, counts={}, exit_code=2, now=now, error=error)
+        except LedgerWriteFailed:
+            pass  # the configuration error is what the person must hear about
 
     def _ledger_failed(self, exc: LedgerWriteFailed) -> None:
         """The ledger could not be written: stop claiming, remember the first reason for the report."""

@@ -126,10 +126,15 @@ class Session:
         return self._renderer
 
     def ledger_exists(self) -> bool:
-        """Whether the ledger has been created yet (without creating it)."""
+        """Whether the ledger has been created yet (without creating it). A read-only session
+        opens the ledger to ask it (an empty view when there is none): one connection, not two."""
+        if self._ledger is not None:
+            return self._ledger.exists
+        if not self.write:
+            return self.ledger.exists
         from campaigner.ledger import ledger_exists
 
-        return self._ledger is not None or ledger_exists(self.ledger_url)
+        return ledger_exists(self.ledger_url)
 
     @property
     def ledger(self) -> Ledger:

@@ -251,3 +251,11 @@ def test_starttls_with_a_verified_certificate(cal, tmp_path, monkeypatch):
         assert len(inbox.messages) == 3 and inbox.logins == [(b"press", PASSWORD.encode())]
     finally:
         controller.stop()
+
+
+def test_status_counts_briefings_apart_from_posts(cal, smtp):
+    assert condemn(cal, "--brief", "--post").exit_code == 0
+    out = runner.invoke(app, ["status", "--calendar", str(cal), "--now", "2026-11-30T15:00"]).stdout
+    assert "Posts by state: published 3" in out and "Briefings by state: published 3" in out
+    js = json.loads(runner.invoke(app, ["status", "--calendar", str(cal), "--now", "2026-11-30T15:00", "--json"]).stdout)
+    assert js["counts"] == {"published": 3} and js["briefings"] == {"published": 3}

@@ -165,6 +165,20 @@ def test_runs_are_recorded_and_the_hosts_of_a_shared_ledger_listed(ledger):
     assert [r.host for r in ledger.hosts_since(NOW + timedelta(seconds=90))] == ["h1"]
 
 
+def test_a_run_that_ended_in_a_configuration_error_keeps_why_and_runs_are_read_up_to_a_moment(ledger):
+    ledger.begin_run(RunRecord("ok", "post", "h", 1, NOW, None, {}, None))
+    ledger.end_run("ok", counts={"published": 1}, exit_code=0, now=NOW)
+    for i in (1, 2):
+        at = NOW + timedelta(minutes=5 * i)
+        ledger.begin_run(RunRecord(f"bad{i}", "post", "h", 1, at, None, {}, None))
+        ledger.end_run(f"bad{i}", counts={}, exit_code=2, now=at, error="set CAMPAIGNER_X_TOKEN")
+    ledger.begin_run(RunRecord("rehearsal", "post", "h", 1, NOW + timedelta(days=30), None, {}, None))  # a --now in the future
+    assert ledger.last_run("post", before=NOW + timedelta(hours=1)).id == "bad2"
+    recent = ledger.recent_runs("post", before=NOW + timedelta(hours=1), limit=2)
+    assert [(r.id, r.exit_code, r.error) for r in recent] == [("bad2", 2, "set CAMPAIGNER_X_TOKEN"), ("bad1", 2, "set CAMPAIGNER_X_TOKEN")]
+    assert ledger.last_run("post").id == "rehearsal"
+
+
 def test_feed_items_are_remembered_once_and_validators_kept(ledger):
     feeds = ledger.feeds
     assert feeds.feed_item_seen("Monitor", "k1") is False

@@ -22,7 +22,7 @@ def claim(led, run="r1", now=NOW, meta=META):
 
 def test_migrations_are_recorded_in_order():
     led = SQLiteLedger(":memory:")
-    assert led.applied_migrations() == MIGRATIONS.names == ["0001_posts_runs", "0002_feed_items", "0003_campaign"]
+    assert led.applied_migrations() == MIGRATIONS.names == ["0001_posts_runs", "0002_feed_items", "0003_campaign", "0004_run_error"]
 
 
 def test_a_migration_name_is_registered_once():

@@ -378,3 +378,36 @@ def test_a_full_disk_at_the_start_of_a_run_says_what_to_free(full_disk, tmp_path
     assert ("disk is full" in proc.stderr or "No space left on device" in proc.stderr) and "free some space" in proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     assert sends(tmp_path / "sent.jsonl") == []
+
+
+# ---------------------------------------------------------------- status tells what is happening
+
+
+def test_status_says_the_last_runs_failed_and_why_not_that_cron_is_silent(cal, monkeypatch):
+    assert invoke("post", "--calendar", str(cal), "--now", "2026-11-20T09:00:00+07:00").exit_code == 0  # 13 days before: the ledger exists
+    monkeypatch.delenv("CAMPAIGNER_ALPHA_TOKEN")
+    monkeypatch.delenv("CAMPAIGNER_BETA_TOKEN")
+    for moment in ("2026-12-03T09:05:00+07:00", "2026-12-03T09:10:00+07:00", "2026-12-03T09:15:00+07:00"):
+        assert invoke("post", "--calendar", str(cal), "--now", moment).exit_code == 2
+    out = invoke("status", "--calendar", str(cal), "--now", "2026-12-03T09:16:00+07:00").stdout
+    assert "The last 3 'campaigner post' run(s) failed before sending anything" in out
+    assert "CAMPAIGNER_ALPHA_TOKEN" in out and "is cron running" not in out
+    js = json.loads(invoke("status", "--calendar", str(cal), "--now", "2026-12-03T09:16:00+07:00", "--json").stdout)
+    assert js["failing_runs"] == 3 and js["last_run"]["exit_code"] == 2 and "CAMPAIGNER_BETA_TOKEN" in js["last_run"]["error"]
+    assert js["counts"] == {}  # a refused run changes no post
+    assert {d["id"] for d in js["due"]} >= {"morning/2026-12-03/alpha/en", "morning/2026-12-03/beta/en"}
+
+
+def test_status_lists_posts_due_now_before_any_run_marks_them(cal):
+    assert invoke("post", "--calendar", str(cal), "--now", "2026-12-03T08:00:00+07:00").exit_code == 0
+    out = invoke("status", "--calendar", str(cal), "--now", "2026-12-03T14:40:00+07:00").stdout
+    assert "post(s) are due now and not sent yet" in out
+    assert "morning/2026-12-03/alpha/en: due 2026-12-03 09:00; missed at 2026-12-03 15:00 unless a run sends it first" in out
+    assert "noon/2026-12-03/beta/en: due 2026-12-03 12:00" in out
+
+
+def test_a_rehearsal_with_a_later_now_is_not_the_last_run(cal):
+    assert invoke("post", "--calendar", str(cal), "--now", MORNING).exit_code == 0
+    invoke("post", "--calendar", str(cal), "--now", "2027-01-10T09:00:00+07:00")  # rehearsing a day weeks ahead
+    out = invoke("status", "--calendar", str(cal), "--now", "2026-12-03T09:20:00+07:00").stdout
+    assert "Last run: 2026-12-03 09:05" in out and "is cron running" not in out

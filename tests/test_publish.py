@@ -215,8 +215,9 @@ def test_no_account_with_credentials_stops_the_run_before_anything_is_claimed(wo
     with pytest.raises(ConfigError) as exc:
         world.run(at("2026-12-03T09:05"))
     assert "CAMPAIGNER_ALPHA_TOKEN" in str(exc.value) and "CAMPAIGNER_BETA_TOKEN" in str(exc.value)
-    assert world.ledger.counts() == {}
-    assert world.ledger.last_run() is None
+    assert world.ledger.counts() == {}  # no post's state changed
+    refused = world.ledger.last_run()  # but the run is a run: status can say why it failed
+    assert (refused.exit_code, refused.counts) == (2, {}) and "CAMPAIGNER_BETA_TOKEN" in refused.error
 
 
 def test_a_run_is_recorded_with_its_counts_and_exit_code(world):

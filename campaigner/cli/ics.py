@@ -33,7 +33,7 @@ def ics(
         accounts = check_accounts(cal, account)
         start, end = window(rt.now.astimezone(cal.campaign.tz).date(), from_=from_, to=to, days=days, default=(30, 365))
         posts = expand(cal, start, end, accounts=accounts, renderer=rt.renderer)
-        records = rt.ledger.states(p.id for p in posts) if rt.ledger_exists() else {}
+        records = rt.ledger.states(p.id for p in posts)
         data = feed(cal, posts, records, _revised(cal.sources, rt.calendar_path), start, end)
     if out is None:
         sys.stdout.buffer.write(data)

@@ -59,7 +59,7 @@ def plan(
         posts = expand(cal, start, end, accounts=accounts, kinds=kind, renderer=rt.renderer)
         if not from_ and not month:  # a month is shown whole, its past days with what became of them
             posts = [p for p in posts if p.due >= moment or p.due.date() == today]
-        records = rt.ledger.states(p.id for p in posts) if rt.ledger_exists() else {}
+        records = rt.ledger.states(p.id for p in posts)
     states = {p.id: status(p, records.get(p.id)) for p in posts}
 
     if as_json:

@@ -28,7 +28,7 @@ def post(
     with session(calendar, db=db, now=now, write=not dry_run) as rt:
         accounts = check_accounts(rt.calendar, account)
         if dry_run:
-            ledger = rt.ledger if rt.ledger_exists() else None
+            ledger = rt.ledger  # read-only: an empty view when there is no ledger yet
             report = rehearse(rt.calendar, ledger, rt.now, lambda name: rt.adapter(name, credentials=False), accounts=accounts, renderer=rt.renderer)
             _print.dry_run(report, as_json, verbose)
             raise typer.Exit(0)

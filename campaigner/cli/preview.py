@@ -31,7 +31,7 @@ def preview(
         accounts = check_accounts(cal, account)
         start, end = window(rt.now.astimezone(cal.campaign.tz).date(), from_=from_, to=to, days=days, month=month)
         posts = expand(cal, start, end, accounts=accounts, renderer=rt.renderer)
-        records = rt.ledger.states(p.id for p in posts) if rt.ledger_exists() else {}
+        records = rt.ledger.states(p.id for p in posts)
         built = view.site(cal, posts, records, rt.now, start, end)
         folder = out if out is not None else rt.calendar_path.parent / "preview"
         view.write(built, folder)

@@ -41,7 +41,7 @@ def report(
         today = rt.now.astimezone(cal.campaign.tz).date()
         start, end = window(today, from_=from_, to=to, days=days, default=(364, 0))
         posts = expand(cal, start, end, accounts=accounts, renderer=rt.renderer)
-        records = rt.ledger.records() if rt.ledger_exists() else []
+        records = rt.ledger.records()
         built = view.build(cal, posts, records, rt.now, start, end, accounts=accounts)
     if fmt == "markdown":
         typer.echo(view.markdown(built), nl=False)

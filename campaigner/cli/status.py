@@ -14,7 +14,6 @@ from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, Now
 if TYPE_CHECKING:
     from campaigner.ledger import Ledger, RunRecord
 
-CRON_SILENCE = timedelta(hours=1)
 
 
 def status(
@@ -24,53 +23,56 @@ def status(
     db: DbOpt = None,
 ) -> None:
     """Posts that need a decision (unknown first), failures and their fixes, what is next, and the last run."""
-    from campaigner.render import expand
-    from campaigner.schedule import status as state_of
+    from campaigner.overview import SOON, overview
 
     with session(calendar, db=db, now=now) as rt:
         cal, moment = rt.calendar, rt.now
-        ledger = rt.ledger if rt.ledger_exists() else None
-        counts = ledger.counts() if ledger else {}
-        unknown = ledger.records(states=["unknown"]) if ledger else []
-        failed = ledger.records(states=["failed"]) if ledger else []
-        missed = ledger.records(states=["missed"], since=moment - timedelta(days=30)) if ledger else []
-        last = ledger.last_run("post") if ledger else None
+        ledger = rt.ledger
+        view = overview(cal, ledger, moment, renderer=rt.renderer)
         where, hosts = _ledger_and_hosts(rt.ledger_url, ledger, moment)
-        today = moment.astimezone(cal.campaign.tz).date()
-        upcoming = [p for p in expand(cal, today, today + timedelta(days=30), renderer=rt.renderer) if p.due >= moment]
-        records = ledger.states(p.id for p in upcoming) if ledger else {}
-    upcoming = [p for p in upcoming if state_of(p, records.get(p.id)) == "pending"][:10]
     tz = cal.campaign.tz
+    last = view.last_run
 
     def local(dt: datetime | None) -> str:
         return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
     if as_json:
         typer.echo(json.dumps({
-            "counts": counts,
-            "unknown": [{"id": r.id, "account": r.account, "error": r.error, "resolve": _resolve_hint(r.id)} for r in unknown],
+            "counts": view.posts,
+            "briefings": view.briefings,
+            "unknown": [{"id": r.id, "account": r.account, "error": r.error, "resolve": _resolve_hint(r.id)} for r in view.unknown],
             "failed": [{"id": r.id, "account": r.account, "transient": r.transient, "error": r.error,
-                        "next_attempt": r.next_attempt.isoformat() if r.next_attempt else None} for r in failed],
-            "missed": [{"id": r.id, "account": r.account, "due": r.due.isoformat(), "error": r.error} for r in missed],
-            "next": [{"id": p.id, "due": p.due.isoformat(), "draft": p.draft} for p in upcoming],
+                        "next_attempt": r.next_attempt.isoformat() if r.next_attempt else None} for r in view.failed],
+            "missed": [{"id": r.id, "account": r.account, "due": r.due.isoformat(), "error": r.error} for r in view.missed],
+            "due": [{"id": d.post.id, "due": d.post.due.isoformat(), "missed_at": d.missed_at.isoformat()} for d in view.due],
+            "next": [{"id": p.id, "due": p.due.isoformat(), "draft": p.draft} for p in view.upcoming],
             "last_run": None if last is None else {"id": last.id, "started_at": last.started_at.isoformat(), "ended_at": last.ended_at.isoformat() if last.ended_at else None,
-                                                   "counts": last.counts, "exit_code": last.exit_code},
+                                                   "counts": last.counts, "exit_code": last.exit_code, "error": last.error},
+            "failing_runs": len(view.failing_runs),
             "ledger": where,
             "hosts": [{"host": r.host, "last_run": r.started_at.isoformat(), "command": r.command, "exit_code": r.exit_code} for r in hosts],
         }, ensure_ascii=False, indent=2))
         return
 
     out = []
-    if ledger is None:
+    if not view.ledger_exists:
         out.append("Nothing has been posted yet (no ledger). Run 'campaigner post --dry-run' to see what is due now, and 'campaigner cron' to schedule it.")
     else:
-        out.append("Posts by state: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"))
-    if unknown:
-        out.append(f"\n{len(unknown)} post(s) may or may not have gone out. Check the account, then settle each:")
-        for r in unknown:
+        out.append("Posts by state: " + (", ".join(f"{k} {v}" for k, v in sorted(view.posts.items())) or "none yet"))
+        if view.briefings:
+            out.append("Briefings by state: " + ", ".join(f"{k} {v}" for k, v in sorted(view.briefings.items())))
+    if view.failing_runs:
+        n, latest = len(view.failing_runs), view.failing_runs[0]
+        out.append(f"\nThe last {n} 'campaigner post' run(s) failed before sending anything (the latest at {local(latest.started_at)} on {latest.host}):"
+                   if n > 1 else f"\nThe last 'campaigner post' run ({local(latest.started_at)} on {latest.host}) failed before sending anything:")
+        out.append(f"  {latest.error or 'a configuration error (exit 2); run campaigner post --dry-run to see it'}")
+        out.append("  Fix that, then check with 'campaigner post --dry-run'; until then nothing is published and due posts become missed.")
+    if view.unknown:
+        out.append(f"\n{len(view.unknown)} post(s) may or may not have gone out. Check the account, then settle each:")
+        for r in view.unknown:
             out += [f"  {r.id}: {r.error}", f"    {_resolve_hint(r.id)}"]
-    permanent = [r for r in failed if not r.transient]
-    transient = [r for r in failed if r.transient]
+    permanent = [r for r in view.failed if not r.transient]
+    transient = [r for r in view.failed if r.transient]
     if permanent:
         out.append(f"\n{len(permanent)} post(s) failed and will not be retried:")
         out += [f"  {r.id}: {r.error}" for r in permanent]
@@ -78,18 +80,21 @@ def status(
     if transient:
         out.append(f"\n{len(transient)} post(s) failed for now and will be retried:")
         out += [f"  {r.id}: next attempt {local(r.next_attempt)}: {r.error}" for r in transient]
-    if missed:
-        out.append(f"\n{len(missed)} post(s) were missed in the last 30 days (not sent within grace, never posted late):")
-        out += [f"  {r.id} (due {local(r.due)})" for r in missed]
-    out.append("\nNext posts due:" if upcoming else "\nNothing due in the next 30 days.")
-    out += [f"  {local(p.due)}  {p.id}" + ("  (draft: needs approval)" if p.draft else "") for p in upcoming]
+    if view.due:
+        out.append(f"\n{len(view.due)} post(s) are due now and not sent yet (the next 'campaigner post' run sends them):")
+        out += [f"  {d.post.id}: due {local(d.post.due)}" + (f"; missed at {local(d.missed_at)} unless a run sends it first"
+                                                            if d.missed_at - moment <= SOON else "") for d in view.due]
+    if view.missed:
+        out.append(f"\n{len(view.missed)} post(s) were missed in the last 30 days (not sent within grace, never posted late):")
+        out += [f"  {r.id} (due {local(r.due)})" for r in view.missed]
+    out.append("\nNext posts due:" if view.upcoming else "\nNothing due in the next 30 days.")
+    out += [f"  {local(p.due)}  {p.id}" + ("  (draft: needs approval)" if p.draft else "") for p in view.upcoming]
     if last is not None:
-        result = "running or interrupted" if last.exit_code is None else ("ok" if last.exit_code == 0 else f"exit {last.exit_code}")
-        done = ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())) or "nothing due"
-        out.append(f"\nLast run: {local(last.started_at)} on {last.host}: {result} ({done})")
-        if moment - last.started_at > CRON_SILENCE:
-            out.append(f"  No run for {_ago(moment - last.started_at)}: is cron running? See 'campaigner cron'.")
-    elif ledger is not None:
+        done = ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())) or ("nothing sent" if last.exit_code == 2 else "nothing due")
+        out.append(f"\nLast run: {local(last.started_at)} on {last.host}: {_result(last.exit_code)} ({done})")
+        if view.silent_for is not None:
+            out.append(f"  No run for {_ago(view.silent_for)}: is cron running? See 'campaigner cron'.")
+    elif view.ledger_exists:
         out.append("\nNo 'campaigner post' run recorded yet. See 'campaigner cron'.")
     out.append(f"\nLedger: {where}")
     if hosts:
@@ -98,11 +103,11 @@ def status(
     typer.echo("\n".join(out))
 
 
-def _ledger_and_hosts(url: str, ledger: Ledger | None, moment: datetime) -> tuple[str, list[RunRecord]]:
+def _ledger_and_hosts(url: str, ledger: Ledger, moment: datetime) -> tuple[str, list[RunRecord]]:
     """The ledger's URL (password masked) and, on a shared ledger, each host's last run of the last day."""
     from campaigner.ledger import mask_url, scheme_of
 
-    if ledger is None:
+    if not ledger.exists:
         return mask_url(url), []
     hosts = ledger.hosts_since(moment - timedelta(days=1))
     shared = scheme_of(url) != "sqlite" or len(hosts) > 1
@@ -134,7 +139,7 @@ def history(
     with session(calendar, db=db, now=now) as rt:
         cal, moment = rt.calendar, rt.now
         accounts = check_accounts(cal, account)
-        found = rt.ledger.records(states=["published"], since=moment - timedelta(days=days)) if rt.ledger_exists() else []
+        found = rt.ledger.records(states=["published"], since=moment - timedelta(days=days))
     since = moment - timedelta(days=days)
     posts = {r.id for r in found}
     # A thread is listed once, by its post (whose link is its first part's); its parts are in the ledger too.

@@ -69,6 +69,7 @@ class RunRecord(NamedTuple):
     ended_at: datetime | None
     counts: dict[str, int]
     exit_code: int | None
+    error: str | None = None  # why a run ended in a configuration error (exit 2), for `status`
 
 
 class LogLine(NamedTuple):
@@ -231,11 +232,14 @@ class Ledger(Protocol):
     def begin_run(self, run: RunRecord) -> None:
         """Record the start of a run (durable on return)."""
 
-    def end_run(self, run_id: str, *, counts: dict[str, int], exit_code: int, now: datetime) -> None:
-        """Record the end of a run with its counts and exit code (may be lazy)."""
+    def end_run(self, run_id: str, *, counts: dict[str, int], exit_code: int, now: datetime, error: str | None = None) -> None:
+        """Record the end of a run with its counts and exit code, and why it failed if it did (may be lazy)."""
 
-    def last_run(self, command: str | None = None) -> RunRecord | None:
-        """The most recent run (of a command)."""
+    def last_run(self, command: str | None = None, *, before: datetime | None = None) -> RunRecord | None:
+        """The most recent run (of a command), started at or before `before` when given."""
+
+    def recent_runs(self, command: str, *, before: datetime, limit: int) -> list[RunRecord]:
+        """The last `limit` runs of a command started at or before `before`, latest first."""
 
     def hosts_since(self, since: datetime) -> list[RunRecord]:
         """The last run of each host that started a run at or after `since`, latest first."""
@@ -364,9 +368,13 @@ class EmptyLedger:
         """No history."""
         return []
 
-    def last_run(self, command: str | None = None) -> RunRecord | None:
+    def last_run(self, command: str | None = None, *, before: datetime | None = None) -> RunRecord | None:
         """No runs."""
         return None
+
+    def recent_runs(self, command: str, *, before: datetime, limit: int) -> list[RunRecord]:
+        """No runs."""
+        return []
 
     def hosts_since(self, since: datetime) -> list[RunRecord]:
         """No runs."""

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from campaigner.errors import ConfigError
 from campaigner.ledger import (DEFAULT_CAMPAIGN, EmptyLedger, Ledger, LedgerUnavailable, LedgerWriteFailed, PostMeta, busy_timeout,
                                mask_url)
-from campaigner.ledger.migrations import Migrations, migrate, refuse_newer
+from campaigner.ledger.migrations import Migrations, migrate, pending, refuse_newer
 from campaigner.ledger.sql import CLAIMABLE, SQLLedger
 
 try:
@@ -102,6 +102,7 @@ MIGRATIONS.add("0001_schema", """
         PRIMARY KEY (campaign, feed)
     )
 """)
+MIGRATIONS.add("0002_run_error", "ALTER TABLE runs ADD COLUMN error TEXT")  # why a run ended in a configuration error
 
 
 def _driver() -> Any:
@@ -185,7 +186,10 @@ class PostgresLedger(SQLLedger):
         self._lock = threading.RLock()
         try:
             if readonly:
-                refuse_newer(self, MIGRATIONS, self.applied())
+                applied = self.applied()
+                refuse_newer(self, MIGRATIONS, applied)
+                if "0002_run_error" in pending(MIGRATIONS, applied):
+                    self.read_runs_without_error()
             else:
                 migrate(self, MIGRATIONS)
         except psycopg.Error as exc:

@@ -258,26 +258,39 @@ class SQLLedger:
             self._exec(db, "INSERT INTO runs (campaign, id, command, host, pid, started_at, counts) VALUES (?, ?, ?, ?, ?, ?, '{}')",
                        (self.campaign, run.id, run.command, run.host, run.pid, self._ts(run.started_at)))
 
-    def end_run(self, run_id: str, *, counts: dict[str, int], exit_code: int, now: datetime) -> None:
+    def end_run(self, run_id: str, *, counts: dict[str, int], exit_code: int, now: datetime, error: str | None = None) -> None:
         """Record the end of a run."""
         with self._tx(durable=False) as db:
-            self._exec(db, f"UPDATE runs SET ended_at = ?, counts = ?, exit_code = ? WHERE {self._scope} AND id = ?",
-                       (self._ts(now), json.dumps(counts, sort_keys=True), exit_code, *self._scope_args, run_id))
+            self._exec(db, f"UPDATE runs SET ended_at = ?, counts = ?, exit_code = ?, error = ? WHERE {self._scope} AND id = ?",
+                       (self._ts(now), json.dumps(counts, sort_keys=True), exit_code, error, *self._scope_args, run_id))
 
-    _RUN_COLUMNS = "id, command, host, pid, started_at, ended_at, counts, exit_code"
+    _RUN_COLUMNS = "id, command, host, pid, started_at, ended_at, counts, exit_code, error"
+
+    def read_runs_without_error(self) -> None:
+        """A read-only open of a ledger not yet migrated to runs.error (only a write migrates it)."""
+        self._RUN_COLUMNS = "id, command, host, pid, started_at, ended_at, counts, exit_code, NULL"
 
     def _run(self, r: Sequence[Any]) -> RunRecord:
-        return RunRecord(r[0], r[1], r[2], r[3], self._dt(r[4]), self._dt(r[5]), json.loads(r[6] or "{}"), r[7])  # type: ignore[arg-type]
+        return RunRecord(r[0], r[1], r[2], r[3], self._dt(r[4]), self._dt(r[5]), json.loads(r[6] or "{}"), r[7], r[8])  # type: ignore[arg-type]
 
-    def last_run(self, command: str | None = None) -> RunRecord | None:
-        """The most recently started run (of a command)."""
+    def last_run(self, command: str | None = None, *, before: datetime | None = None) -> RunRecord | None:
+        """The most recently started run (of a command), started at or before `before` when given."""
         sql = f"SELECT {self._RUN_COLUMNS} FROM runs WHERE {self._scope}"
         args = list(self._scope_args)
         if command:
             sql += " AND command = ?"
             args.append(command)
+        if before is not None:
+            sql += " AND started_at <= ?"
+            args.append(self._ts(before))
         rows = self._read(sql + " ORDER BY started_at DESC LIMIT 1", args)
         return self._run(rows[0]) if rows else None
+
+    def recent_runs(self, command: str, *, before: datetime, limit: int) -> list[RunRecord]:
+        """The last `limit` runs of a command started at or before `before`, latest first."""
+        rows = self._read(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE {self._scope} AND command = ? AND started_at <= ? ORDER BY started_at DESC LIMIT {int(limit)}",
+                          [*self._scope_args, command, self._ts(before)])
+        return [self._run(r) for r in rows]
 
     def hosts_since(self, since: datetime) -> list[RunRecord]:
         """The last run of each host that started one at or after `since`, latest first."""
@@ -368,9 +381,9 @@ class SQLLedger:
             runs = 0
             for run in dump.runs:
                 if run.id not in run_ids:
-                    self._exec(db, "INSERT INTO runs (campaign, id, command, host, pid, started_at, ended_at, counts, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    self._exec(db, "INSERT INTO runs (campaign, id, command, host, pid, started_at, ended_at, counts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                (self.campaign, run.id, run.command, run.host, run.pid, ts(run.started_at), ts(run.ended_at) if run.ended_at else None,
-                                json.dumps(run.counts, sort_keys=True), run.exit_code))
+                                json.dumps(run.counts, sort_keys=True), run.exit_code, run.error))
                     runs += 1
             items = 0
             for item in dump.feed_items:

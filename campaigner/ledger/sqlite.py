@@ -133,6 +133,7 @@ def _campaign_column(db: Any, context: dict[str, Any]) -> None:
 
 
 MIGRATIONS.add("0003_campaign", _campaign_column)
+MIGRATIONS.add("0004_run_error", "ALTER TABLE runs ADD COLUMN error TEXT")  # why a run ended in a configuration error
 
 
 def open_sqlite(url: str, *, readonly: bool = False, create: bool = False, campaign: str = DEFAULT_CAMPAIGN) -> Ledger:
@@ -269,6 +270,8 @@ class SQLiteLedger(SQLLedger):
         if "0003_campaign" in pending(MIGRATIONS, applied):
             # Written before campaigns had keys: all its rows are this calendar's (the next write migrates them).
             self._scope, self._scope_args = "1 = 1", ()
+        if "0004_run_error" in pending(MIGRATIONS, applied):
+            self.read_runs_without_error()
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "conn", None)
