@@ -358,8 +358,11 @@ def event_posts(calendar: Calendar, event: Event, renderer: Renderer | None = No
     return posts
 
 
-def _check(calendar_path: Path, rapid_text: str, event_id: str) -> tuple[Event, list[Post]]:
-    """Load the calendar as it would be with this rapid.yaml and render the event, in a shadow folder."""
+def _check(calendar_path: Path, rapid_text: str, event_id: str, *, new_from: int = 0) -> tuple[Event, list[Post]]:
+    """Load the calendar as it would be with this rapid.yaml and render the event, in a shadow folder.
+
+    `new_from` is the first line (1-based) of an entry that is not in the real file yet: a problem
+    located there is told as a problem of the new event, since that line does not exist on disk."""
     root = Path(calendar_path).parent.resolve()
     with tempfile.TemporaryDirectory(prefix="campaigner-rapid-") as tmp:
         shadow = Path(tmp)
@@ -372,17 +375,26 @@ def _check(calendar_path: Path, rapid_text: str, event_id: str) -> tuple[Event, 
             event = cal.event(event_id)
             posts = event_posts(cal, event)
         except ConfigError as exc:
-            raise ConfigError([_unshadow(p, shadow, root) for p in exc.problems]) from None
+            raise ConfigError([_unshadow(p, shadow, root, event_id, new_from) for p in exc.problems]) from None
     return event, posts
 
 
-def _unshadow(p: Problem, shadow: Path, root: Path) -> Problem:
+def _unshadow(p: Problem, shadow: Path, root: Path, event_id: str, new_from: int) -> Problem:
     real = display_path(root)
     file = p.file
     for prefix in (str(shadow.resolve()), str(shadow)):
         if file.startswith(prefix):
             file = real + file[len(prefix):]
-    return Problem(file, p.line, p.col, p.message.replace(str(shadow), real), p.severity)
+    message = p.message.replace(str(shadow.resolve()), real).replace(str(shadow), real)
+    if new_from and Path(file).name == RAPID_FILE and p.line >= new_from:
+        return Problem("", 0, 0, f"the new event '{event_id}' (nothing was written to {display_path(root / RAPID_FILE)}): {message}", p.severity)
+    return Problem(file, p.line, p.col, message, p.severity)
+
+
+def _first_changed_line(old: str, new: str) -> int:
+    """The 1-based line where `new` starts to differ from `old` (an appended entry's first line)."""
+    at = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    return new.count("\n", 0, at) + 1
 
 
 def _unfit(event: Event, posts: list[Post]) -> None:
@@ -421,8 +433,9 @@ def add_event(calendar_path: Path, entry: dict[str, Any], *, dry_run: bool = Fal
         existing = same_event(cal, entry)
         if existing is not None:
             return Written(existing, event_posts(cal, existing), created=False, calendar=cal)
-        new_text = append_entry(read_text(rapid), entry, rapid)
-        event, posts = _check(calendar_path, new_text, entry["id"])
+        old_text = read_text(rapid)
+        new_text = append_entry(old_text, entry, rapid)
+        event, posts = _check(calendar_path, new_text, entry["id"], new_from=_first_changed_line(old_text, new_text))
         _unfit(event, posts)
         if dry_run:
             return Written(event._replace(file=rapid), posts)  # name the real file, not the shadow folder

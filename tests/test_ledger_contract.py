@@ -128,6 +128,10 @@ def test_resolve_and_history_log(ledger):
     ledger.record_published(META.id, run_id="r2", remote_id="9", url="https://x.com/a/status/9", text="t", text_hash="h", now=NOW)
     with pytest.raises(ConfigError, match="already published"):
         ledger.resolve(META.id, published_url=None, remote_id=None, skip=False, now=NOW, who="sokha")
+    with pytest.raises(ConfigError, match="skipping it would not take it down"):
+        ledger.resolve(META.id, published_url=None, remote_id=None, skip=True, now=NOW, who="sokha")
+    with pytest.raises(ConfigError, match="would send it again"):
+        ledger.resolve(META.id, published_url=None, remote_id=None, skip=False, now=NOW, who="sokha")
     with pytest.raises(ConfigError, match="no post 'nope'"):
         ledger.resolve("nope", published_url=None, remote_id=None, skip=True, now=NOW, who="sokha")
     states = [s for _, _, s, _, _ in ledger.log(META.id)]

@@ -435,3 +435,28 @@ def test_the_approval_hint_for_calendar_yaml_names_an_edit_that_works(cal):
 def test_condemn_post_says_it_publishes_now(cal):
     result = condemn(cal, "--post", "--reviewer", "sokha")
     assert result.exit_code == 0 and "publishing it now" in result.stdout and "the next 'campaigner post'" not in result.stdout
+
+
+def test_a_report_that_is_not_one_url_is_refused_at_the_option(cal):
+    for bad in ("https://exa mple.org/r", "https://example.org/a\nb", "www.example.org"):
+        result = condemn(cal, report=bad)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("--report: ") and "is not an http(s) URL" in result.output
+        assert "Traceback" not in result.output and not (cal.parent / "rapid.yaml").exists()
+
+
+def test_problems_in_the_entry_to_be_added_are_told_without_a_line_that_does_not_exist(cal):
+    """The checks load rapid.yaml as it would be; a problem in the new entry has no line on disk."""
+    from campaigner.errors import ConfigError
+
+    calendar = load_calendar(cal)
+    due = datetime(2026, 11, 30, 14, 5, tzinfo=calendar.campaign.tz)
+    entry = rapid.condemnation_entry(calendar, due, report=REPORT, source="HRW", weapon=None, weapon_km=None, where=None, by=None, title=None)
+    entry["link"] = "not a link"
+    with pytest.raises(ConfigError) as caught:
+        rapid.add_event(cal, entry)
+    [problem] = [p for p in caught.value.problems if p.severity == "error"]
+    text = str(problem)
+    assert text.startswith(f"campaigner: the new event '{entry['id']}' (nothing was written to "), text
+    assert "is not an http(s) URL" in text and "campaigner-rapid-" not in text
+    assert not (cal.parent / "rapid.yaml").exists()

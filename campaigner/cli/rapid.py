@@ -72,8 +72,10 @@ def condemn(
     """Condemn a report of new use: one event in rapid.yaml, rendered for every account and language."""
     from campaigner import rapid
 
-    if not report.strip().startswith(("http://", "https://")):
-        raise ConfigError([Problem("--report", 0, 0, f"'{report}' is not an http(s) URL; paste the report's link")])
+    import re
+
+    if not re.fullmatch(r"https?://\S+", report.strip()):
+        raise ConfigError([Problem("--report", 0, 0, f"{report!r} is not an http(s) URL (no spaces or line breaks); paste the report's link")])
     with session(calendar, db=db, now=now, write=not dry_run) as rt:
         due = _at(at, rt.calendar, rt.now)
         entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title)

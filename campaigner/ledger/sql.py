@@ -230,8 +230,12 @@ class SQLLedger:
         current = self.states([post_id]).get(post_id)
         if current is None:
             raise ConfigError(f"no post '{post_id}' in the ledger: 'campaigner status' lists the posts that need a decision")
-        if current.state == "published" and (published_url is None):
-            raise ConfigError(f"post '{post_id}' is already published at {current.url}; it cannot be made eligible again")
+        if current.state == "published" and published_url is None:
+            if skip:
+                raise ConfigError(f"post '{post_id}' is already published at {current.url}: skipping it would not take it down; "
+                                  "delete it on the platform if it must go, and leave the ledger as it is")
+            raise ConfigError(f"post '{post_id}' is already published at {current.url}: marking it not published would send it again; "
+                              "if it was deleted on the platform, leave it as it is: the ledger records what went out")
         if current.state == "claimed":
             raise ConfigError(f"post '{post_id}' is being sent right now by {current.host} pid {current.pid}; wait for that run to finish")
         where = f"WHERE {self._scope} AND id = ?"
