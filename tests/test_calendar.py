@@ -345,7 +345,7 @@ def test_duplicate_event_id_is_reported_where_the_second_one_stands():
 def test_unknown_account_is_reported_at_its_item():
     text = HEAD + EVENT + "    accounts:\n      - ccbl_x\n      - ccbl_facebok\n"
     assert problems(text) == [
-        "calendar.yaml:14:9: event 'a'.accounts: unknown account 'ccbl_facebok' (did you mean 'ccbl_facebook'?); accounts are defined under accounts:"
+        "calendar.yaml:14:9: event 'a'.accounts: unknown account 'ccbl_facebok' (did you mean 'ccbl_facebook'?); the calendar defines ccbl_x, ccbl_facebook under accounts:"
     ]
 
 
@@ -502,7 +502,7 @@ def test_all_problems_are_reported_at_once_sorted_by_line():
     assert problems(text) == [
         "calendar.yaml:12:5: events[0]: unknown key 'tiem' (did you mean 'time'?)",
         "calendar.yaml:16:13: event 'b'.repeat: 'weekley' is not one of none, yearly, monthly, weekly (did you mean 'weekly'?)",
-        "calendar.yaml:17:16: event 'b'.accounts: unknown account 'ccbl_xx' (did you mean 'ccbl_x'?); accounts are defined under accounts:",
+        "calendar.yaml:17:16: event 'b'.accounts: unknown account 'ccbl_xx' (did you mean 'ccbl_x'?); the calendar defines ccbl_x, ccbl_facebook under accounts:",
     ]
 
 

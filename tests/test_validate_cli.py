@@ -47,7 +47,7 @@ def test_calendar_errors_one_line_each_on_stderr(fixture_calendar):
         "broken-three/calendar.yaml:12:11: event 'ccm-entry-into-force'.time: write the time in quotes, e.g. \"08:00\"",
         "broken-three/calendar.yaml:17:5: events[1]: unknown key 'acounts' (did you mean 'accounts'?)",
         "broken-three/calendar.yaml:21:16: event 'tip'.accounts: unknown account 'ccbl-x' (did you mean 'ccbl_x'?); "
-        "accounts are defined under accounts:",
+        "the calendar defines ccbl_x under accounts:",
         f"{cal}: 3 error(s), 0 warning(s); the templates were checked for syntax only: fix the calendar and validate again to render every post and check that it fits",
     ]
 

@@ -227,7 +227,7 @@ def _event(c: Checker, e: MarkedDict, i: int, accounts: dict[str, Account], camp
         for j, name in enumerate(acc):
             if name not in accounts:
                 where = marks[j] if j < len(marks) else c.at_value(e, "accounts")
-                c.error(where, f"{label}.accounts: unknown account '{name}'{suggest(name, accounts)}; accounts are defined under accounts:")
+                c.error(where, f"{label}.accounts: unknown account '{name}'{suggest(name, accounts)}; the calendar defines {', '.join(accounts) or 'none'} under accounts:")
         acc = tuple(a for a in acc if a in accounts)
     vars_ = e.get("vars", {})
     if "vars" in e and not isinstance(vars_, dict):
