@@ -94,11 +94,15 @@ def local_minute(now: datetime, calendar: Calendar) -> datetime:
 
 def condemnation_entry(calendar: Calendar, at: datetime, *, report: str, source: str, weapon: str | None = None,
                        weapon_km: str | None = None, where: str | None = None, by: str | None = None,
-                       title: str | None = None, published: date | None = None) -> dict[str, Any]:
-    """The rapid.yaml mapping of a condemnation of the report at `report`, due at `at`."""
+                       title: str | None = None, published: date | None = None, where_km: str | None = None,
+                       by_km: str | None = None, alleged: bool | str = False) -> dict[str, Any]:
+    """The rapid.yaml mapping of a condemnation of the report at `report`, due at `at`.
+
+    `alleged`: True when the report is of alleged use; render.UNTIL_APPROVED for a feed's draft."""
     local = local_minute(at, calendar)
     report = report.strip()
-    optional = {"weapon": weapon, "weapon_km": weapon_km, "where": where, "by": by, "title": title, "published": published}
+    optional = {"weapon": weapon, "weapon_km": weapon_km, "where": where, "where_km": where_km, "by": by, "by_km": by_km,
+                "title": title, "published": published, "alleged": alleged or None}
     variables: dict[str, Any] = {"source": source, "report": report}
     variables.update({k: v for k, v in optional.items() if v not in (None, "")})
     return {

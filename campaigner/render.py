@@ -96,6 +96,16 @@ def post_id(event_id: str, day: date, account: str, lang: str) -> str:
     return f"{event_id}/{day.isoformat()}/{account}/{lang}"
 
 
+UNTIL_APPROVED = "until approved"
+
+
+def alleged(event: Event) -> bool:
+    """Does a post about this event report an allegation? `alleged: true` in its vars (condemn --alleged) says so,
+    and a feed's draft (`alleged: until approved`) is one until a person approves it."""
+    mark = event.vars.get("alleged")
+    return mark is True or (mark == UNTIL_APPROVED and event.draft)
+
+
 class Renderer:
     """Finds, compiles (once) and renders templates for one calendar."""
 
@@ -157,9 +167,10 @@ class Renderer:
             raise ConfigError([problem_at(self.folder / name, 0, 0, f"cannot read the template: {getattr(exc, 'strerror', None) or exc}")]) from None
 
     def context(self, occ: Occurrence, account: Account, lang: str) -> dict[str, Any]:
-        """What a template can use: campaign, event, vars, date, due, years, account, language."""
+        """What a template can use: campaign, event, vars, date, due, years, account, language, alleged."""
         e = occ.event
         return {
+            "alleged": alleged(e),
             "campaign": self._campaign,
             "event": _Namespace(id=e.id, kind=e.kind, goal=e.goal, date=e.date, link=e.link),
             "vars": e.vars,

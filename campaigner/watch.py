@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 from campaigner import __version__, rapid
 from campaigner.calendar import Calendar, Feed, load_calendar
 from campaigner.errors import ConfigError
+from campaigner.render import UNTIL_APPROVED
 
 USER_AGENT = f"campaigner/{__version__} (feed watcher of a campaign to ban landmines and cluster munitions)"
 DEFAULT_TIMEOUT = 20.0
@@ -121,12 +122,29 @@ class Matcher:
 
     def match(self, *texts: str) -> str | None:
         """The first keyword found in any of the texts, else None."""
+        found = self.matches(*texts)
+        return found[0] if found else None
+
+    def matches(self, *texts: str) -> list[str]:
+        """Every keyword found in any of the texts, in the feed's order."""
         folded = [_fold(t) for t in texts if t]
-        for kw, rule in self.rules:
-            for t in folded:
-                if (rule in t) if isinstance(rule, str) else rule.search(t):
-                    return kw
-        return None
+        return [kw for kw, rule in self.rules
+                if any((rule in t) if isinstance(rule, str) else rule.search(t) for t in folded)]
+
+
+LANDMINES, CLUSTER_MUNITIONS = "landmines", "cluster munitions"
+
+
+def weapon_of(keywords: Iterable[str]) -> str | None:
+    """The weapon an item is about, from the keywords it matched: a keyword naming cluster munitions
+    (cluster, ចង្កោម) and/or one naming mines (mine, មីន); None when they name neither. Never a default:
+    a post must not say "cluster munitions" about a report of landmines."""
+    folded = [_fold(k) for k in keywords]
+    cluster = any("cluster" in k or "ចង្កោម" in k for k in folded)
+    mines = any("mine" in k or "មីន" in k for k in folded if not ("cluster" in k or "ចង្កោម" in k))
+    if cluster and mines:
+        return f"{LANDMINES} and {CLUSTER_MUNITIONS}"
+    return CLUSTER_MUNITIONS if cluster else LANDMINES if mines else None
 
 
 # ---------------------------------------------------------------- fetching and parsing
@@ -256,7 +274,8 @@ def _watch_one(calendar_path: Path, calendar: Calendar, ledger: Any, feed: Feed,
     matcher = Matcher(feed.keywords)
     oldest = (now - max_age).astimezone(calendar.campaign.tz).date()
     for item in items:
-        if not matcher.match(item.title, item.summary):
+        keywords = matcher.matches(item.title, item.summary)
+        if not keywords:
             continue
         result.matched += 1
         if ledger.feed_item_seen(feed.name, item.key):
@@ -269,8 +288,15 @@ def _watch_one(calendar_path: Path, calendar: Calendar, ledger: Any, feed: Feed,
         if not re.match(r"^https?://\S+$", item.link):
             result.problems.append(f"'{item.title}' has no http(s) link to cite; condemn it by hand if it matters")
             continue
+        weapon = weapon_of(keywords)
+        if weapon is None:
+            ledger.remember_feed_item(feed.name, item.key, event_id=None, now=now)  # said once, not drafted again each run
+            result.problems.append(f"'{item.title}' matched {', '.join(repr(k) for k in keywords)}, which name no weapon: "
+                                   f"condemn it by hand with --weapon if it matters ({item.link})")
+            continue
+        # A feed's word is an allegation until a person has read the report: the draft says "alleged" until approved.
         entry = rapid.condemnation_entry(calendar, now, report=item.link, source=feed.name, title=item.title[:300] or None,
-                                         published=item.published)
+                                         published=item.published, weapon=weapon, alleged=UNTIL_APPROVED)
         entry["draft"] = True
         try:
             # Under the rapid.yaml lock, an event already citing this link (drafted by an overlapping run,

@@ -192,7 +192,9 @@ def test_each_matching_item_becomes_exactly_one_draft_across_runs(cal, server):
     cluster = by_link["https://monitor.example/2026/11/cluster"]
     assert cluster["id"] == f"condemn-2026-11-30-landmine-monitor-{rapid.short_hash(cluster['link'])}"
     assert cluster["vars"] == {"source": "Landmine Monitor", "report": "https://monitor.example/2026/11/cluster",
-                               "title": "New cluster munition attacks reported in the north", "published": date(2026, 11, 29)}
+                               "title": "New cluster munition attacks reported in the north", "published": date(2026, 11, 29),
+                               "weapon": "cluster munitions", "alleged": "until approved"}
+    assert by_link["https://wire.example/landmines"]["vars"]["weapon"] == "landmines"  # from the keyword it matched, never a default
     assert by_link["https://wire.example/landmines"]["vars"]["title"] == "Landmines laid near the border"
     assert (cluster["date"], cluster["time"]) == (date(2026, 11, 30), "14:00")  # due when drafted
 
@@ -333,3 +335,72 @@ def test_the_timeout_bounds_the_whole_fetch_of_a_trickling_feed(cal, server):
     took = time.monotonic() - started
     assert "feed Trickle: timed out after 1s" in result.stderr and result.exit_code == 1
     assert took < 3, f"watch --timeout 1 ran {took:.1f} s against a trickling feed"
+
+
+# ---------------------------------------------------------------- the weapon and "alleged" in the shipped templates
+
+
+def test_weapon_comes_from_the_matched_keywords_never_a_default():
+    from campaigner.watch import weapon_of
+
+    assert weapon_of(["landmine"]) == "landmines"
+    assert weapon_of(["antipersonnel mine", "mine"]) == "landmines"
+    assert weapon_of(["cluster munition"]) == "cluster munitions"
+    assert weapon_of(["គ្រាប់បែកចង្កោម"]) == "cluster munitions"
+    assert weapon_of(["ដាក់គ្រាប់មីនថ្មី"]) == "landmines"
+    assert weapon_of(["cluster munition", "landmine"]) == "landmines and cluster munitions"
+    assert weapon_of(["explosive weapons"]) is None
+
+
+BOTH = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Both</title><link>https://both.example/</link><description>News</description>
+<item><title>Landmines and cluster munitions found after the fighting</title><link>https://both.example/both</link><guid>both-1</guid></item>
+<item><title>Explosive weapons used in towns</title><link>https://both.example/explosive</link><guid>both-2</guid></item>
+</channel></rss>
+"""
+
+
+def test_feed_drafts_name_the_weapon_they_matched_and_say_alleged_until_approved(shipped, server):
+    respond = server.respond
+    server.respond = lambda path, headers: (200, {"Content-Type": "application/rss+xml"}, BOTH.encode()) if path == "/both" \
+        else respond(path, headers)
+    text = shipped.read_text(encoding="utf-8")
+    shipped.write_text(text + f"""
+feeds:
+  - {{name: Landmine Monitor, url: "{server.url}/rss", keywords: [cluster munition, landmine, គ្រាប់បែកចង្កោម]}}
+  - {{name: Wire, url: "{server.url}/atom", keywords: [landmine]}}
+  - {{name: Both, url: "{server.url}/both", keywords: [cluster munition, landmine, explosive weapons]}}
+""", encoding="utf-8")
+    result = watch(shipped, "2026-11-30T14:00")
+    assert result.exit_code == 1  # the item naming no weapon is reported, not drafted with a guessed one
+    assert "'Explosive weapons used in towns' matched 'explosive weapons', which name no weapon" in result.stderr
+    by_link = {e["link"]: e for e in drafts(shipped)}
+    assert "https://both.example/explosive" not in by_link
+    assert by_link["https://wire.example/landmines"]["vars"]["weapon"] == "landmines"
+    assert by_link["https://monitor.example/2026/11/cluster"]["vars"]["weapon"] == "cluster munitions"
+    assert by_link["https://monitor.example/2026/11/km"]["vars"]["weapon"] == "cluster munitions"
+    assert by_link["https://both.example/both"]["vars"]["weapon"] == "landmines and cluster munitions"
+
+    def texts(link: str) -> dict[str, str]:
+        plan = runner.invoke(app, ["plan", "--calendar", str(shipped), "--now", "2026-11-30T08:00", "--days", "1", "--json"])
+        assert plan.exit_code == 0, plan.output
+        return {f"{p['account']}/{p['language']}": p["text"] for p in json.loads(plan.stdout) if link in p["text"]}
+
+    mines = texts("https://wire.example/landmines")
+    assert set(mines) == {"ccbl_x/en", "ccbl_x/km", "ccbl_facebook/en", "ccbl_facebook/km"}
+    assert "On 30 November 2026, Wire reported the alleged use of landmines." in mines["ccbl_facebook/en"]
+    assert "Wire reported the alleged use of landmines." in mines["ccbl_x/en"]
+    assert "ការចោទប្រកាន់" in mines["ccbl_facebook/km"] and "គ្រាប់មីន" in mines["ccbl_facebook/km"]
+    for t in mines.values():
+        assert "cluster munitions" not in t.lower() and "ចង្កោម" not in t
+    both = texts("https://both.example/both")
+    assert "alleged use of landmines and cluster munitions" in both["ccbl_facebook/en"]
+    assert "គ្រាប់មីន និងគ្រាប់បែកចង្កោម" in both["ccbl_facebook/km"]
+    assert "anti-personnel mines" in both["ccbl_facebook/en"] and "Convention on Cluster Munitions" in both["ccbl_facebook/en"]
+
+    eid = by_link["https://wire.example/landmines"]["id"]
+    ok = runner.invoke(app, ["approve", eid, "--by", "dara", "--calendar", str(shipped), "--now", "2026-11-30T14:30"])
+    assert ok.exit_code == 0, ok.output
+    approved = texts("https://wire.example/landmines")
+    assert "Wire reported the use of landmines." in approved["ccbl_facebook/en"]  # a person read it: no longer "alleged"
+    assert not any("alleged" in t or "ការចោទប្រកាន់" in t for t in approved.values())

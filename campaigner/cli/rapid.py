@@ -53,10 +53,13 @@ def _at(value: str | None, cal: Calendar, now: datetime) -> datetime:
 def condemn(
     report: Annotated[str, typer.Option("--report", help="The report's URL (it is the post's link and keys the event).", show_default=False)],
     source: Annotated[str, typer.Option("--source", help='Who reported it, e.g. "Human Rights Watch".', show_default=False)],
-    weapon: Annotated[Optional[str], typer.Option("--weapon", help='What was used (default in the templates: "cluster munitions").', show_default=False)] = None,
+    weapon: Annotated[Optional[str], typer.Option("--weapon", help='What was used, as the report says: "landmines", "cluster munitions" or both (the shipped templates need it).', show_default=False)] = None,
     weapon_km: Annotated[Optional[str], typer.Option("--weapon-km", help="The weapon in Khmer, when the templates cannot name it.", show_default=False)] = None,
     where: Annotated[Optional[str], typer.Option("--where", help='Where, as the report says it, e.g. "in Kharkiv".', show_default=False)] = None,
+    where_km: Annotated[Optional[str], typer.Option("--where-km", help="Where, in Khmer (without it the Khmer posts give --where as written).", show_default=False)] = None,
     by: Annotated[Optional[str], typer.Option("--by", help="By whom, only as the report says it.", show_default=False)] = None,
+    by_km: Annotated[Optional[str], typer.Option("--by-km", help="By whom, in Khmer (without it the Khmer posts give --by as written).", show_default=False)] = None,
+    alleged: Annotated[bool, typer.Option("--alleged", help='The report is of alleged use: the posts say "alleged".')] = False,
     title: Annotated[Optional[str], typer.Option("--title", help="The report's title.", show_default=False)] = None,
     at: AtOpt = None,
     draft: DraftOpt = False,
@@ -78,7 +81,8 @@ def condemn(
         raise ConfigError([Problem("--report", 0, 0, f"{report!r} is not an http(s) URL (no spaces or line breaks); paste the report's link")])
     with session(calendar, db=db, now=now, write=not dry_run) as rt:
         due = _at(at, rt.calendar, rt.now)
-        entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title)
+        entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title,
+                                           where_km=where_km, by_km=by_km, alleged=alleged)
         _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
                  post_now=post_now, brief=brief, dry_run=dry_run, as_json=as_json)
 
