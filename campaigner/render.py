@@ -86,9 +86,17 @@ class Post(NamedTuple):
             idempotency_key=self.id if len(self.parts) == 1 else f"{self.id}#{part + 1}",
             media=tuple(MediaItem(m.path, m.alt) for m in self.media) if first else (),
             link=self.event.link if first else None,
+            link_title=_text_var(self.event.vars, "link_title") if first else None,
+            link_description=_text_var(self.event.vars, "link_description") if first else None,
             reply_to=reply_to,
             language=self.language,
         )
+
+
+def _text_var(variables: Any, name: str) -> str | None:
+    """An event's var as text, when it is one (a link card's title or description)."""
+    value = variables.get(name) if hasattr(variables, "get") else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def post_id(event_id: str, day: date, account: str, lang: str) -> str:
@@ -131,8 +139,15 @@ class Renderer:
         return environment(self.folder)
 
     def candidates(self, kind: str, platform: str, lang: str) -> list[str]:
-        """Template names tried in order: the platform's own, then the language's."""
-        return [f"{kind}/{platform}.{lang}.j2", f"{kind}/{lang}.j2"]
+        """Template names tried in order: the platform's own, the short ones its adapter borrows
+        (Bluesky and Mastodon take X's, written to fit a short post), then the language's."""
+        from campaigner import adapters
+
+        try:
+            borrowed = adapters.adapter_class(platform).template_fallbacks
+        except KeyError:  # an unknown platform is the calendar checker's error
+            borrowed = ()
+        return [f"{kind}/{platform}.{lang}.j2", *(f"{kind}/{other}.{lang}.j2" for other in borrowed), f"{kind}/{lang}.j2"]
 
     def template(self, kind: str, platform: str, lang: str) -> jinja2.Template:
         """The compiled template for (kind, platform, language); ConfigError when missing or broken."""
@@ -141,7 +156,7 @@ class Renderer:
             names = self.candidates(kind, platform, lang)
             name = self.find(kind, platform, lang)
             if name is None:
-                raise ConfigError([problem_at(self.folder / names[-1], 0, 0, f"missing template for kind '{kind}', {platform}, {lang}: create templates/{names[0]} or templates/{names[1]}")])
+                raise ConfigError([problem_at(self.folder / names[-1], 0, 0, f"missing template for kind '{kind}', {platform}, {lang}: create templates/{names[0]} or templates/{names[-1]}")])
             self._templates[key] = self.load(name)
         return self._templates[key]
 
@@ -236,7 +251,8 @@ class Renderer:
         """Render through the template and measure the text against the account's platform."""
         e = occ.event
         if (e.template, account.platform, lang) not in self._templates and self.find(e.template, account.platform, lang) is None:
-            first, second = self.candidates(e.template, account.platform, lang)
+            names = self.candidates(e.template, account.platform, lang)
+            first, second = names[0], names[-1]
             raise ConfigError([problem_at(e.file, e.line, 1, f"event '{e.id}': no template for kind '{e.template}' on {account.platform} in {lang}: create templates/{first} or templates/{second}")])
         tmpl = self.template(e.template, account.platform, lang)
         text = self.render_text(tmpl, self.context(occ, account, lang), f"event '{e.id}'")
@@ -246,7 +262,7 @@ class Renderer:
         length, limit = cls.measure(text, account.options), cls.text_limit(account.options)
         # A thread, or a text too long to go with its images: the adapter says how it is sent.
         parts = cls.split(text, account.options, thread=e.thread, images=len(e.media))
-        fits = all(cls.measure(p, account.options) <= limit for p in parts) if parts else length <= limit
+        fits = all(cls.fits(p, account.options) for p in parts) if parts else cls.fits(text, account.options)
         return Rendered(occ.due.isoformat(), text, length, limit, parts, fits)
 
     def render_text(self, tmpl: jinja2.Template, context: dict[str, Any], what: str) -> str:

@@ -50,9 +50,13 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
             event = occ.event
             tmpl = renderer.template(event.template, account.platform, lang)
             rel = Path(tmpl.filename).relative_to(calendar.root) if tmpl.filename else event.template
-            threads = adapters.adapter_class(account.platform).supports_threads
-            hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and threads else "")
-            report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {post.length}/{post.limit} characters on {account.platform}: {hint}"))
+            cls = adapters.adapter_class(account.platform)
+            hint = "shorten the template or its vars" + (", or set thread: true" if not event.thread and cls.supports_threads else "")
+            size = f"{post.length}/{post.limit} characters"
+            too_big = [p for p in post.parts if cls.max_bytes is not None and len(p.encode("utf-8")) > cls.max_bytes]
+            if post.length <= post.limit and too_big:
+                size = f"{len(too_big[0].encode('utf-8')):,}/{cls.max_bytes:,} UTF-8 bytes"
+            report.problems.append(problem_at(event.file, event.line, 1, f"event '{event.id}': the {lang} post for {account.name} ({rel}) is {size} on {account.platform}: {hint}"))
     from campaigner import checks
 
     for name, account in calendar.accounts.items():

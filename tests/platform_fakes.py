@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
+from campaigner.errors import Transient as Transient_
+
 X_TWEETS = "https://api.twitter.com/2/tweets"
 X_ME = "https://api.twitter.com/2/users/me"
 X_UPLOAD = "https://api.x.com/2/media/upload"
@@ -448,7 +450,91 @@ class MastodonContract(Contract):
         return datetime.fromtimestamp(RETRY_AT, timezone.utc)
 
 
-CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract(), TelegramContract(), MastodonContract())}
+# -- Bluesky ----------------------------------------------------------------------------------------
+
+BSKY = "https://bsky.social"
+BSKY_PDS = "https://morel.us-east.host.bsky.network"
+BSKY_DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
+BSKY_HANDLE = "ccbl.bsky.social"
+
+
+def bsky_xrpc(nsid: str, base: str = BSKY_PDS) -> str:
+    return f"{base}/xrpc/{nsid}"
+
+
+def bsky_session(did: str = BSKY_DID, handle: str = BSKY_HANDLE, pds: str | None = BSKY_PDS) -> dict[str, Any]:
+    """200 from com.atproto.server.createSession (the JWTs shortened; the didDoc names the PDS)."""
+    session: dict[str, Any] = {"did": did, "handle": handle, "email": "press@ccbl.example", "emailConfirmed": True, "active": True,
+                               "accessJwt": "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-Canary+jwt/1=",
+                               "refreshJwt": "eyJ0eXAiOiJyZWZyZXNoK2p3dCIsImFsZyI6IkVTMjU2SyJ9.refresh-Canary+jwt/2="}
+    if pds:
+        session["didDoc"] = {"@context": ["https://www.w3.org/ns/did/v1"], "id": did, "alsoKnownAs": [f"at://{handle}"],
+                             "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": pds}]}
+    return session
+
+
+def bsky_created(rkey: str, did: str = BSKY_DID) -> dict[str, Any]:
+    """200 from com.atproto.repo.createRecord."""
+    return {"uri": f"at://{did}/app.bsky.feed.post/{rkey}", "cid": "bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q",
+            "commit": {"cid": "bafyreihsqwxmzhvs6fyvx3f6ooxxtgsxbt7ahmmmhd5ieygbjbwdo2hgfu", "rev": "3lbvx2mlcnq2k"}, "validationStatus": "valid"}
+
+
+def bsky_record(rkey: str, text: str = "hello", did: str = BSKY_DID, **fields: Any) -> dict[str, Any]:
+    """200 from com.atproto.repo.getRecord."""
+    return {"uri": f"at://{did}/app.bsky.feed.post/{rkey}", "cid": "bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q",
+            "value": {"$type": "app.bsky.feed.post", "text": text, "createdAt": "2026-12-03T02:00:00.000Z", **fields}}
+
+
+def bsky_error(error: str, message: str) -> dict[str, Any]:
+    return {"error": error, "message": message}
+
+
+def bsky_blob(size: int = 67, mime: str = "image/png", link: str = "bafkreibabalobzn6cd366ukcsjycp4yymjymgfxcv6xczmlgpemzkz3cfa") -> dict[str, Any]:
+    """200 from com.atproto.repo.uploadBlob."""
+    return {"blob": {"$type": "blob", "ref": {"$link": link}, "mimeType": mime, "size": size}}
+
+
+def bsky_not_found(rkey: str = "") -> dict[str, Any]:
+    return bsky_error("RecordNotFound", f"Could not locate record: at://{BSKY_DID}/app.bsky.feed.post/{rkey}")
+
+
+class BlueskyContract(Contract):
+    platform, account = "bluesky", "canary_bsky"
+    options = {"handle": BSKY_HANDLE}
+    credentials = {"APP_PASSWORD": "abcd-efgh+Canary/App=Pässwörd7"}
+    create = ("POST", bsky_xrpc("com.atproto.repo.createRecord"))
+    url_prefix = f"https://bsky.app/profile/{BSKY_HANDLE}/post/"
+    # The record key makes every retry safe: a create whose outcome is unclear is looked up by its key,
+    # and absent (the fake's answer) means it is tried again with the same key, never twice.
+    overrides = {"5xx": Transient_, "timeout after sending": Transient_, "malformed": Transient_}
+
+    def prepare(self, rsps: responses.RequestsMock) -> None:
+        rsps.add(responses.POST, bsky_xrpc("com.atproto.server.createSession", BSKY), json=bsky_session())
+        rsps.add(responses.GET, bsky_xrpc("com.atproto.repo.getRecord"), json=bsky_not_found(), status=400)
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        return {
+            "success": {"json": bsky_created("3lbvx2mlcnq2k"), "status": 200},
+            "401": {"json": bsky_error("AuthenticationRequired", "Authentication Required"), "status": 401},
+            "403": {"json": bsky_error("AccountTakedown", "Account has been taken down"), "status": 403},
+            "429 with a retry time": {"json": bsky_error("RateLimitExceeded", "Rate Limit Exceeded"), "status": 429,
+                                      "headers": {"ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": str(RETRY_AT),
+                                                  "ratelimit-policy": "5000;w=3600"}},
+            "429 without a retry time": {"json": bsky_error("RateLimitExceeded", "Rate Limit Exceeded"), "status": 429},
+            "5xx": {"json": bsky_error("InternalServerError", "Internal Server Error"), "status": 500},
+            "malformed": {"body": "<html><body>Bad gateway</body></html>", "status": 200, "content_type": "text/html"},
+        }
+
+    def echoing(self, secret: str) -> dict[str, Any]:
+        return {"json": bsky_error("InvalidRequest", f"Invalid app password {secret}"), "status": 400}
+
+    def retry_at(self) -> Any:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(RETRY_AT, timezone.utc)
+
+
+CONTRACTS: dict[str, Contract] = {c.platform: c for c in (XContract(), FacebookContract(), TelegramContract(), MastodonContract(), BlueskyContract())}
 
 
 def secret_forms(secret: str) -> set[str]:

@@ -6,7 +6,7 @@ that `plan`, `validate` and `--help` can read an adapter's capabilities without 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
@@ -28,6 +28,8 @@ class Message(NamedTuple):
     idempotency_key: str
     media: tuple[MediaItem, ...] = ()
     link: str | None = None
+    link_title: str | None = None  # a link card's title and description, from the event's vars (Bluesky)
+    link_description: str | None = None
     reply_to: str | None = None  # remote id of the previous part of a thread
     language: str | None = None  # the text's language (BCP 47), for platforms that take it
     subject: str | None = None  # for addressed channels (email): the subject line
@@ -100,6 +102,7 @@ class Adapter:
     counts: ClassVar[str | Callable[[str], int]] = "chars"
     max_length: ClassVar[int] = 0
     caption_length: ClassVar[int | None] = None  # the limit on a text sent with images, where it differs
+    max_bytes: ClassVar[int | None] = None  # a second limit, in UTF-8 bytes, where the platform has one
     max_images: ClassVar[int] = 0
     max_image_bytes: ClassVar[int | None] = None
     image_types: ClassVar[frozenset[str]] = frozenset()  # MIME types accepted in a post
@@ -112,10 +115,19 @@ class Adapter:
     # second one, and for how long the platform remembers the key (None: for ever).
     idempotent: ClassVar[bool] = False
     idempotency_window: ClassVar[timedelta | None] = None
+    # How a post whose outcome is unknown can be looked up on the platform (`find`): "key" (by its
+    # idempotency key: definitive), "text" (among the account's posts since the claim, by text), or
+    # None (the platform cannot tell; `lookup_note` says why). `lookup_costs`: reading is billed.
+    lookup: ClassVar[str | None] = None
+    lookup_costs: ClassVar[bool] = False
+    lookup_note: ClassVar[str] = "campaigner cannot read this platform's posts back"
     # Sets of credential keys, any one of which is enough (e.g. OAuth 1.0a or an OAuth 2 token).
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ()
     # Keys read when set but never required (e.g. an app token that lets `accounts check` see expiry).
     optional_credentials: ClassVar[tuple[str, ...]] = ()
+    # Other platforms whose templates (<kind>/<platform>.<lang>.j2) this one uses when it has none of
+    # its own, before the language's <kind>/<lang>.j2: a short platform borrows the short texts.
+    template_fallbacks: ClassVar[tuple[str, ...]] = ()
     # Account keys this platform accepts in calendar.yaml besides `platform` and `languages`.
     account_options: ClassVar[tuple[str, ...]] = ()
     required_options: ClassVar[tuple[str, ...]] = ()
@@ -162,6 +174,11 @@ class Adapter:
         return textlimits.measure(cls.counts, text)
 
     @classmethod
+    def fits(cls, text: str, options: Mapping[str, Any]) -> bool:
+        """Whether one post may carry this text: within the length limit (and the byte limit, if any)."""
+        return cls.measure(text, options) <= cls.text_limit(options) and (cls.max_bytes is None or len(text.encode("utf-8")) <= cls.max_bytes)
+
+    @classmethod
     def split(cls, text: str, options: Mapping[str, Any], *, thread: bool, images: int) -> tuple[str, ...] | None:
         """The parts a text is sent in when one request cannot carry it (a thread), or None.
 
@@ -200,6 +217,11 @@ class Adapter:
 
     def publish(self, message: Message) -> Receipt:
         """Send one message; return a Receipt or raise Transient, Permanent or Ambiguous."""
+        raise NotImplementedError
+
+    def find(self, message: Message, since: datetime) -> Receipt | None:
+        """The post this message made, if the platform has it (see `lookup`), else None; raises
+        Transient or Permanent when the platform cannot be asked."""
         raise NotImplementedError
 
     def describe(self, message: Message) -> list[WireRequest]:
