@@ -60,9 +60,10 @@ def child_env(pycache: Path, **extra: str) -> dict[str, str]:
     """The environment of every measured process.
 
     No CAMPAIGNER_* or FAKE_* settings leak in from the caller. Bytecode is cached (in `pycache`,
-    outside the source tree) even when the caller set PYTHONDONTWRITEBYTECODE: an installed
-    package has its .pyc files, and compiling the sources on every run would be measured instead
-    of campaigner. Every child, baselines included, gets the same treatment.
+    outside the source tree) even when the caller set PYTHONDONTWRITEBYTECODE: these figures are
+    campaigner's own work, as a run finds it once bytecode exists (any install after its first run,
+    without that variable). Every child, baselines included, gets the same treatment. What a user
+    of an editable install under PYTHONDONTWRITEBYTECODE sees is measured apart (startup.fresh_install).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_", "PYTHONDONTWRITEBYTECODE"))}
     env.setdefault("PYTHONPYCACHEPREFIX", str(pycache))

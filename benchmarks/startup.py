@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,6 +44,27 @@ def calendar_folder(project: Path, work: Path, env: dict[str, str], report: Repo
     shutil.copytree(project / "tests" / "fixtures" / "good", dest)
     report.details["startup_calendar"] = "tests/fixtures/good/calendar.yaml"
     return dest / "calendar.yaml"
+
+
+def fresh_install(project: Path, work: Path) -> Path | None:
+    """A new virtual environment made as the README says (`pip install -e .`), on a copy of the
+    project without bytecode; its bin/ folder, or None when pip cannot install (offline)."""
+    src = work / "fresh" / "src"
+    shutil.copytree(project, src, ignore=shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".campaigner",
+                                                                 "results", "*.egg-info", ".mypy_cache", ".ruff_cache"))
+    venv = work / "fresh" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e", str(src)], capture_output=True, text=True)
+    return venv / "bin" if pip.returncode == 0 else None
+
+
+def user_env() -> dict[str, str]:
+    """The caller's environment as a user has it: bytecode written or not as the caller says
+    (PYTHONDONTWRITEBYTECODE kept), no bytecode folder of the benchmark's, no campaigner settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGNER_", "FAKE_"))}
+    for name in ("PYTHONPYCACHEPREFIX", "PYTHONPROFILEIMPORTTIME"):
+        env.pop(name, None)
+    return env
 
 
 _PROBE = """
@@ -86,11 +109,23 @@ def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, s
         "plan-cold": cli + plan,
         "validate-cold": cli + validate,
     }
+    # What a user runs: the console script of a fresh `pip install -e .`, in the caller's own
+    # environment. An editable install has no bytecode for campaigner's modules until a run writes
+    # it, and none ever under PYTHONDONTWRITEBYTECODE=1 (set on this project's CI machines): every
+    # module --help imports is then compiled on each run, which the figures above (bytecode cached
+    # in a folder of the benchmark's) do not show. Not in smoke mode: the install takes ~20 s.
+    fresh = None if smoke else fresh_install(project, work)
+    fresh_env = user_env()
+    if fresh is not None:
+        commands["help-fresh"] = [str(fresh / "campaigner"), "--help"]
+        commands["typer-fresh"] = [str(fresh / "python"), "-c", BASE_TYPER]
+    elif not smoke:
+        report.notes.append("start-up: 'pip install -e .' into a fresh venv failed (offline?); the fresh-install --help figure is missing")
     cold_cache = work / "cold-snapshots"
     cold_env = {**env, "CAMPAIGNER_CACHE_DIR": str(cold_cache)}
     repeats = 1 if smoke else 31
     samples = proc.interleaved(commands, repeats, env=env, cwd=cal.parent, warmup=0 if smoke else 1,
-                               envs={"plan-cold": cold_env, "validate-cold": cold_env},
+                               envs={"plan-cold": cold_env, "validate-cold": cold_env, "help-fresh": fresh_env, "typer-fresh": fresh_env},
                                before={"plan-cold": proc.emptied(cold_cache), "validate-cold": proc.emptied(cold_cache)})
     s = {k: v.wall for k, v in samples.items()}
     sec = "1. Start-up (whole processes; median of %d rounds, each ratio taken within a round)" % repeats
@@ -106,6 +141,11 @@ def measure(report: Report, project: Path, work: Path, env: dict[str, str], *, s
         Figure(sec, "  validate, first run after an edit (no snapshot) / the same baseline", samples["validate-cold"].ratio_to(samples["full"]), "ratio",
                note=f"median {s['validate-cold'] * 1000:.0f} ms; not judged"),
     )
+    if fresh is not None:
+        bytecode = "not written: PYTHONDONTWRITEBYTECODE is set" if fresh_env.get("PYTHONDONTWRITEBYTECODE") else "written by the first run"
+        report.add(Figure(sec, "campaigner --help / python -c 'import typer', fresh 'pip install -e .' venv, the caller's environment",
+                          samples["help-fresh"].ratio_to(samples["typer-fresh"]), "ratio", 1.3,
+                          note=f"medians {s['help-fresh'] * 1000:.0f} ms / {s['typer-fresh'] * 1000:.0f} ms; campaigner's bytecode {bytecode}"))
     for name in ("help", "plan", "validate", "typer", "full"):
         label = {"help": "campaigner --help", "plan": "campaigner plan", "validate": "campaigner validate",
                  "typer": f"python -c '{BASE_TYPER}'", "full": f"python -c '{BASE_FULL}'"}[name]

@@ -41,6 +41,19 @@ def test_a_command_imports_no_other_command_module(fixture_calendar, tmp_path, c
     assert sorted(others & set(modules)) == []
 
 
+def test_the_help_summaries_are_the_commands_docstrings():
+    """`--help` reads its list from SUMMARIES; a docstring edited without it would show stale help."""
+    from campaigner.cli import COMMANDS, SUMMARIES, summary
+
+    assert {name: summary(name) for name in COMMANDS} == SUMMARIES, "update campaigner/cli/__init__.py SUMMARIES to the docstrings"
+
+
+def test_help_imports_no_command_module(fixture_calendar, tmp_path):
+    code, modules, stderr = imported_modules(["--help"], fixture_calendar("good"), tmp_path)
+    assert code == 0, stderr
+    assert sorted(m for m in modules if m.startswith("campaigner.cli.") and not m.startswith("campaigner.cli._")) == []
+
+
 def test_help_lists_every_command_in_table_order():
     from campaigner.cli import COMMANDS
     from typer.testing import CliRunner

@@ -42,6 +42,41 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("ledger", "app"),
 }
 
+# Each command's help summary (the first paragraph of its docstring), for `--help`'s list: importing
+# every command module to read its docstring was a third of `--help` where no bytecode is cached
+# (an editable install, PYTHONDONTWRITEBYTECODE), since each module is then compiled on every run.
+# tests/test_cli_help.py keeps this table equal to the docstrings; a command missing here is read
+# from its module, as before.
+SUMMARIES: dict[str, str] = {
+    "validate": "Check the calendar, every template and media file, and that every post fits; exit 2 on any error.",
+    "plan": "Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state.",
+    "preview": "Write an HTML preview of the posts (default: the next 30 days): month grids and a card per post, to open offline.",
+    "ics": "Write an iCalendar (.ics) file: one event per occurrence, from 30 days ago to a year ahead by default.",
+    "report": "Count what was published, missed, failed, held and planned, per goal and account (default: the last 12 months).",
+    "post": "Publish every post that is due and still within its grace; meant to run from cron every few minutes.",
+    "resolve": "Settle an unknown (or failed) post by hand after checking the account.",
+    "status": "Posts that need a decision (unknown first), failures and their fixes, what is next, and the last run.",
+    "history": "What was published, when, and where to see it.",
+    "cron": "Print how to run 'campaigner post' every few minutes (cron, or a systemd timer).",
+    "condemn": "Condemn a report of new use: one event in rapid.yaml, rendered for every account and language.",
+    "praise": "Praise a country for joining a treaty, the day we learn of it: one event in rapid.yaml.",
+    "approve": "Approve a draft in rapid.yaml: record who and when; if its time has passed it becomes due now.",
+    "reject": "Reject an event in rapid.yaml: it stays there, marked rejected, and is never published.",
+    "brief": "Email each journalist the event's report link and statement in their language, once (e.g. after approving a draft).",
+    "diff": "Show the posts this calendar adds, removes or changes compared with a git revision; exit 1 when any differ.",
+    "watch": "Fetch every feed in the calendar; each new item matching a keyword becomes one draft in rapid.yaml. Silent when nothing is new; meant for cron.",
+    "accounts": "Accounts and their credentials.",
+    "ledger": "Create a ledger, or copy a campaign's ledger to another (e.g. a shared PostgreSQL).",
+}
+
+
+def summary(name: str) -> str:
+    """The first paragraph of a command's help, read from its module (what SUMMARIES must equal)."""
+    module, attr = COMMANDS[name]
+    target = getattr(importlib.import_module(f"campaigner.cli.{module}"), attr)
+    text = target.info.help if isinstance(target, typer.Typer) else inspect.getdoc(target)
+    return (text or "").split("\n\n")[0]
+
 
 def build(names: list[str] | None = None) -> typer.Typer:
     """An app with the named commands registered (default: none; the group builds each on first use)."""
@@ -115,10 +150,8 @@ class _LazyGroup(Group):
         every command: typer's signature parsing of all fifteen was a third of `--help`."""
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = []
-        for name, (module, attr) in COMMANDS.items():
-            target = getattr(importlib.import_module(f"campaigner.cli.{module}"), attr)
-            text = target.info.help if isinstance(target, typer.Typer) else inspect.getdoc(target)
-            line = short_help(text or "", limit)
+        for name in COMMANDS:
+            line = short_help(SUMMARIES.get(name) or summary(name), limit)
             if line is None:  # another typer layout: build them all, as typer does
                 return super().format_commands(ctx, formatter)
             rows.append((name, line))
