@@ -240,7 +240,8 @@ def send(calendar: Calendar, ledger: Ledger, briefings: list[Briefing], settings
     if not todo:
         return results
     channel = EmailAdapter(settings, smtp)
-    report = Publisher(calendar, ledger, lambda _: channel).run(now, command="brief", posts=todo, check_credentials=False)
+    # A briefing is sent because a person asked for it now: quiet windows hold posts that the schedule publishes, not this.
+    report = Publisher(calendar, ledger, lambda _: channel).run(now, command="brief", posts=todo, check_credentials=False, quiet=())
     by_id = {b.id: b for b in todo}
     for r in report.results:
         sent = by_id.get(r.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from campaigner.horizon import horizon_problems
 from campaigner.publish import max_grace
 from campaigner.schedule import status as state_of
 
@@ -43,6 +44,7 @@ class Overview(NamedTuple):
     last_run: RunRecord | None  # the last `post` run started at or before now (a rehearsal with a later --now is not it)
     failing_runs: list[RunRecord]  # the latest runs, while they keep ending in a configuration error (newest first)
     silent_for: timedelta | None  # how long no run has started, when that is longer than CRON_SILENCE
+    horizon: tuple[str, ...] = ()  # accounts with nothing planned in the coming weeks (horizon.py), one line each
 
 
 def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Renderer | None = None) -> Overview:
@@ -60,9 +62,10 @@ def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Render
     since = now - max_grace(calendar)
     window = expand(calendar, since.astimezone(tz).date(), today + timedelta(days=30), renderer=renderer)
     records = ledger.states(p.id for p in window)
+    quiet = calendar.quiet
     due = [Due(p, p.due + calendar.grace_for(p.event)) for p in window
-           if p.due <= now < p.due + calendar.grace_for(p.event) and not p.draft and state_of(p, records.get(p.id)) == "pending"]
-    upcoming = [p for p in window if p.due > now and state_of(p, records.get(p.id)) == "pending"][:10]
+           if p.due <= now < p.due + calendar.grace_for(p.event) and not p.draft and state_of(p, records.get(p.id), quiet) == "pending"]
+    upcoming = [p for p in window if p.due > now and state_of(p, records.get(p.id), quiet) == "pending"][:10]
     recent = ledger.recent_runs("post", before=now, limit=20)
     failing = []
     for run in recent:
@@ -77,6 +80,7 @@ def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Render
         missed=ledger.records(states=["missed"], since=now - timedelta(days=30)),
         due=sorted(due, key=lambda d: (d.missed_at, d.post.id)), upcoming=upcoming,
         last_run=last, failing_runs=failing, silent_for=silent,
+        horizon=tuple(p.message for p in horizon_problems(calendar, now)),
     )
 
 

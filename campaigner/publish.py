@@ -24,11 +24,12 @@ from campaigner import credentials
 from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure, Transient, problem_at
 from campaigner.ledger import Ledger, LedgerUnavailable, LedgerWriteFailed, PostMeta, RunRecord, this_host
 from campaigner.render import Post, Renderer, expand, window_dates
-from campaigner.schedule import Decision, decide, next_attempt
+from campaigner.schedule import Decision, decide, looked_at, looks_back_to, next_attempt
 
 if TYPE_CHECKING:
     from campaigner.adapters.base import Adapter, Message, Receipt, WireRequest
     from campaigner.calendar import Calendar, Event
+    from campaigner.calendar.quiet import QuietWindow
     from campaigner.runtime import Stop
 
 log = logging.getLogger("campaigner.publish")
@@ -81,7 +82,7 @@ class Result:
 
     id: str
     account: str
-    status: str  # published | failed | unknown | missed | skipped | would-send | would-miss | waiting
+    status: str  # published | failed | unknown | missed | skipped | held | would-send | would-miss | waiting
     remote_id: str | None = None
     url: str | None = None
     error: str | None = None
@@ -131,9 +132,10 @@ def max_grace(calendar: Calendar) -> timedelta:
 
 def posts_in_window(calendar: Calendar, now: datetime, since: datetime, *, accounts: Iterable[str] | None = None,
                     renderer: Renderer | None = None) -> list[Post]:
-    """Rendered posts due in (since, now]."""
-    start, end = window_dates(calendar, since, now)
-    return [p for p in expand(calendar, start, end, accounts=accounts, renderer=renderer) if since < p.due <= now]
+    """Rendered posts due in (since, now], or deferred by a quiet window to then (schedule decides which)."""
+    quiet = calendar.quiet
+    start, end = window_dates(calendar, looks_back_to(since, now, quiet, max_grace(calendar)), now)
+    return [p for p in expand(calendar, start, end, accounts=accounts, renderer=renderer) if looked_at(p, since, now, quiet)]
 
 
 def lookback_start(calendar: Calendar, ledger: Ledger | None, now: datetime) -> datetime:
@@ -199,13 +201,17 @@ class Publisher:
         return self._now + timedelta(seconds=time.monotonic() - self._started)
 
     def run(self, now: datetime, *, accounts: Iterable[str] | None = None, command: str = "post",
-            posts: Sequence[Deliverable] | None = None, check_credentials: bool = True) -> RunReport:
-        """Publish every due post (or the given ones) once; return what happened to each."""
+            posts: Sequence[Deliverable] | None = None, check_credentials: bool = True,
+            quiet: Sequence[QuietWindow] | None = None) -> RunReport:
+        """Publish every due post (or the given ones) once; return what happened to each.
+
+        `quiet`: the windows that hold posts (default: the calendar's; `()` when a person chose to
+        publish despite them, as `condemn --despite-quiet` does)."""
         report = RunReport(self.run_id)
         wanted = set(accounts) if accounts else None
         try:
             plan = preflight(self.calendar, self.ledger, now, accounts=wanted, posts=posts, check_credentials=check_credentials,
-                             renderer=self.renderer)
+                             renderer=self.renderer, quiet=quiet)
         except ConfigError as exc:
             self._refused(command, now, exc)
             raise
@@ -226,6 +232,12 @@ class Publisher:
                 detail = f"not sent within {_human(grace)} of its due time {post.due.isoformat()}; it will not be posted late"
                 if self.ledger.mark_missed(meta_for(post), run_id=self.run_id, detail=detail, now=now):
                     report.results.append(Result(post.id, post.account, "missed", error=detail, post=post))
+            for post, window in decision.skipped:
+                detail = f"{window.reason()}: never sent (after: skip)"
+                if self.ledger.mark_skipped(meta_for(post), run_id=self.run_id, detail=detail, now=now):
+                    report.results.append(Result(post.id, post.account, "skipped", error=detail, post=post))
+            for post, window in decision.held:
+                report.results.append(Result(post.id, post.account, "held", error=held_detail(self.calendar, post, window), post=post))
             for post, why in decision.waiting:
                 report.results.append(Result(post.id, post.account, "waiting", error=why, post=post))
             report.drafts = decision.drafts
@@ -439,17 +451,19 @@ class Publisher:
 
 
 def preflight(calendar: Calendar, ledger: Ledger | None, now: datetime, *, accounts: Iterable[str] | None = None,
-              posts: Sequence[Deliverable] | None = None, check_credentials: bool = True, renderer: Renderer | None = None) -> Plan:
+              posts: Sequence[Deliverable] | None = None, check_credentials: bool = True, renderer: Renderer | None = None,
+              quiet: Sequence[QuietWindow] | None = None) -> Plan:
     """What a run would do, checked before anything is written: a post that does not fit is a
     configuration error (ConfigError); an account without credentials is blocked (its posts stay
-    pending) unless no account at all could publish, which is a configuration error too."""
+    pending) unless no account at all could publish, which is a configuration error too.
+    `quiet`: the windows that hold posts, the calendar's unless given."""
     wanted = set(accounts) if accounts else None
     if posts is None:
         items: list[Any] = posts_in_window(calendar, now, lookback_start(calendar, ledger, now), accounts=wanted, renderer=renderer)
     else:
         items = [p for p in posts if wanted is None or p.account in wanted]
     records = ledger.states(p.id for p in items) if ledger is not None else {}
-    decision = decide(items, records, now, lambda p: calendar.grace_for(p.event))
+    decision = decide(items, records, now, lambda p: calendar.grace_for(p.event), calendar.quiet if quiet is None else quiet)
     _refuse_unfit(decision.send)
     blocked: dict[str, str] = {}
     if check_credentials:
@@ -469,6 +483,10 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
     report = RunReport("dry-run", drafts=decision.drafts)
     for post in decision.missed:
         report.results.append(Result(post.id, post.account, "would-miss", error=f"due {post.due.isoformat()}, grace passed", post=post))
+    for post, window in decision.skipped:
+        report.results.append(Result(post.id, post.account, "held", error=f"{window.reason()}: it would be recorded as skipped, never sent (after: skip)", post=post))
+    for post, window in decision.held:
+        report.results.append(Result(post.id, post.account, "held", error=held_detail(calendar, post, window), post=post))
     for post, why in decision.waiting:
         report.results.append(Result(post.id, post.account, "waiting", error=why, post=post))
     for post in plan.send:
@@ -476,6 +494,12 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
         wire = [w for i in range(len(post.parts)) for w in adapter.describe(message_for(post, i, "<previous part>" if i else None))]
         report.results.append(Result(post.id, post.account, "would-send", post=post, wire=wire))
     return report
+
+
+def held_detail(calendar: Calendar, post: Any, window: QuietWindow) -> str:
+    """Why a deferred post waits, and when it goes: 'held by quiet window ...: due 2027-06-07 09:00 when it ends (after: defer)'."""
+    at = window.deferred(post.due).astimezone(calendar.campaign.tz).strftime("%Y-%m-%d %H:%M")
+    return f"{window.reason()}: due {at} when it ends (after: defer)"
 
 
 def _refuse_unfit(posts: Sequence[Deliverable]) -> None:

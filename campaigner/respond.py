@@ -44,9 +44,14 @@ class Response:
         return max(codes + [1 if self.refused else 0])
 
 
-def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool, brief: bool, dry_run: bool) -> Response:
-    """Write one condemnation or accession event to rapid.yaml (unless it exists), then publish and brief as asked."""
+def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool, brief: bool, dry_run: bool,
+            despite_quiet: bool = False) -> Response:
+    """Write one condemnation or accession event to rapid.yaml (unless it exists), then publish and brief as asked.
+
+    During a quiet window that holds its kind or goal, `--post` is refused unless `despite_quiet`
+    (a person decided it cannot wait); without `--post` the event is written and `post` holds it."""
     from campaigner import accounts
+    from campaigner.schedule import held_at
 
     if post_now and entry.get("draft"):
         raise ConfigError("--post and --draft contradict each other: a draft is never published")
@@ -54,6 +59,13 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
         raise ConfigError("--post publishes now, but --at is in the future: leave out --post and the 'campaigner post' run after that time sends it")
     if brief and entry.get("draft"):
         raise ConfigError("--brief and --draft contradict each other: journalists get the statement once it is approved ('campaigner brief ID')")
+    window = held_at(str(entry.get("kind")), entry.get("goal"), due, rt.calendar.quiet)
+    if window is not None and post_now and not despite_quiet:
+        fate = "skipped, never sent" if window.after == "skip" else "sent when the window ends"
+        raise ConfigError(f"--post: quiet window '{window.name}' ({window.span()}) holds {entry.get('kind')} posts"
+                          + (f" ({window.note})" if window.note else "")
+                          + f": nothing was written or sent; leave out --post and 'campaigner post' holds it ({fate}), "
+                            "or give --despite-quiet to publish it now anyway")
     settings = None
     if not dry_run:
         # What sending needs is checked before writing, so that a missing credential leaves nothing half done.
@@ -65,23 +77,29 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
             settings = SMTPSettings.from_env(rt.calendar.root)
     written = rapid.add_event(rt.calendar_path, entry, dry_run=dry_run, load=rt.reload)
     response = Response(written=written)
+    if window is not None and not post_now:
+        fate = "record it as skipped, never sent" if window.after == "skip" else "send it when the window ends"
+        response.notes.append(f"{written.event.id} falls in quiet window '{window.name}' ({window.span()}): 'campaigner post' will {fate}")
+    elif window is not None and not dry_run:
+        response.notes.append(f"{written.event.id}: published despite quiet window '{window.name}' ({window.span()}), as --despite-quiet asked")
     if post_now and not dry_run:
         if written.event.draft:
             response.notes.append(f"{written.event.id} is a draft: not published; 'campaigner approve {written.event.id}' first")
         else:
-            response.published = publish(rt, written.posts)
+            response.published = publish(rt, written.posts, despite_quiet=despite_quiet)
     if brief:
         briefing(rt, written.event, written.posts, dry_run=dry_run, response=response, settings=settings)
     return response
 
 
-def publish(rt: Session, posts: list[Post]) -> RunReport:
-    """Publish these posts now, through the same engine and ledger as `campaigner post`."""
+def publish(rt: Session, posts: list[Post], *, despite_quiet: bool = False) -> RunReport:
+    """Publish these posts now, through the same engine and ledger as `campaigner post` (past any quiet window with `despite_quiet`)."""
     from campaigner.publish import Publisher
     from campaigner.runtime import Stop
 
     with Stop() as stop:
-        return Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer, stop=stop).run(rt.now, posts=posts)
+        return Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer, stop=stop).run(
+            rt.now, posts=posts, quiet=() if despite_quiet else None)
 
 
 def briefing(rt: Session, event: Event, posts: list[Post], *, dry_run: bool, response: Response | None = None,

@@ -1,10 +1,17 @@
-"""Pure decisions about `now`: which posts are due, which are missed, which wait for a retry."""
+"""Pure decisions about `now`: which posts are due, which are missed, which wait for a retry, which
+a quiet period holds.
+
+The calendar's quiet windows (calendar/quiet.py) are decided here and nowhere else: `status` names
+a held post `held`, `decide` skips or defers it, `looks_back_to` widens a run's lookback so that a
+deferred post is found when its window ends. Commands and views ask these, never the windows.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
+from campaigner.calendar.quiet import QuietWindow, held_by, window_for
 from campaigner.ledger import PostRecord
 from campaigner.render import Post
 
@@ -21,28 +28,77 @@ class Decision:
         self.missed: list[Post] = []
         self.waiting: list[tuple[Post, str]] = []  # (post, why it waits)
         self.drafts: list[Post] = []
+        # Held by a quiet window: to record as skipped now (after: skip), or waiting for the window's end (after: defer).
+        self.skipped: list[tuple[Post, QuietWindow]] = []
+        self.held: list[tuple[Post, QuietWindow]] = []
 
 
-def status(post: Post, record: PostRecord | None) -> str:
-    """The state shown for a post: the ledger's, else rejected or skipped for drafts, else pending."""
+def hold(post: Post, quiet: Sequence[QuietWindow]) -> QuietWindow | None:
+    """The quiet window that holds this post, if any."""
+    return held_by(post.event, post.due, quiet) if quiet else None
+
+
+def held_at(kind: str, goal: str | None, due: datetime, quiet: Sequence[QuietWindow]) -> QuietWindow | None:
+    """The quiet window that would hold a post of this kind and goal due at `due` (a condemnation about to be written)."""
+    return window_for(kind, goal, due, quiet)
+
+
+def due_at(post: Post, quiet: Sequence[QuietWindow]) -> datetime | None:
+    """When a post is due: its own time; when its window ends for a deferred post; None for one a window skips."""
+    window = hold(post, quiet)
+    if window is None:
+        return post.due
+    return window.deferred(post.due) if window.after == "defer" else None
+
+
+def status(post: Post, record: PostRecord | None, quiet: Sequence[QuietWindow] = ()) -> str:
+    """The state shown for a post: the ledger's, else rejected or skipped for drafts, else held by a
+    quiet window, else pending."""
     if record is not None:
         return record.state
     if post.event.rejected:
         return "rejected"
-    return "skipped" if post.draft else "pending"
+    if post.draft:
+        return "skipped"
+    return "held" if hold(post, quiet) is not None else "pending"
 
 
-def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: datetime, grace_for: Callable[[Post], timedelta]) -> Decision:
-    """Sort posts due at or before `now` into send, missed, waiting and held drafts.
+def looks_back_to(since: datetime, now: datetime, quiet: Sequence[QuietWindow], longest_grace: timedelta) -> datetime:
+    """How far back a run must render posts: `since`, or the start of a deferring window whose posts may be due now."""
+    earliest = since
+    for w in quiet:
+        # A deferred post is due within a day after its window's end, and may be sent until its grace ends.
+        if w.after == "defer" and w.start <= now and since < w.end + timedelta(days=1) + longest_grace:
+            earliest = min(earliest, w.start)
+    return earliest
+
+
+def looked_at(post: Post, since: datetime, now: datetime, quiet: Sequence[QuietWindow]) -> bool:
+    """Whether a run over (since, now] must consider this post: due then, or deferred to then."""
+    if since < post.due <= now:
+        return True
+    due = due_at(post, quiet) if quiet else post.due
+    return due is not None and due != post.due and since < due <= now
+
+
+def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: datetime, grace_for: Callable[[Post], timedelta],
+           quiet: Sequence[QuietWindow] = ()) -> Decision:
+    """Sort posts due at or before `now` into send, missed, waiting, drafts, and those quiet windows hold.
 
     Order is kept across runs: while an account's post waits for its retry (a transient failure,
     within its grace), that account's later posts wait behind it. An unknown post holds nothing
     back: a person settles it, and holding the account until then could turn one timeout into a
-    missed morning.
+    missed morning. A post a window holds is never sent during it: `after: skip` records it as
+    skipped; `after: defer` makes it due when the window ends (at its own time of day), and from
+    then on it is sent, waits or is missed like any other post due then.
     """
     d = Decision()
     blocked: dict[str, Post] = {}  # account -> the earlier post it waits behind
-    for post in sorted(posts, key=lambda p: (p.due, p.id)):
+    items = []
+    for post in posts:
+        window = hold(post, quiet) if not post.draft else None
+        items.append((window.deferred(post.due) if window is not None and window.after == "defer" else post.due, post, window))
+    for due, post, window in sorted(items, key=lambda item: (item[0], item[1].id)):
         if post.due > now:
             continue
         rec = records.get(post.id)
@@ -50,6 +106,14 @@ def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: dateti
         retryable = state == "failed" and rec is not None and rec.transient
         if state != "pending" and not retryable:
             continue
+        if window is not None and window.after == "skip":
+            d.skipped.append((post, window))
+            continue
+        if window is not None and now < due:
+            d.held.append((post, window))
+            continue
+        if due != post.due:
+            post = post._replace(due=due)  # deferred: due (and recorded as due) when its window ended
         if post.draft:
             d.drafts.append(post)
         elif now >= post.due + grace_for(post):

@@ -64,6 +64,10 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
             report.problems.append(problem_at(calendar.path, 0, 0, f"accounts.{name}.{option}: {problem}"))
     for post in report.posts:
         report.problems += checks.post_problems(post)
+    from campaigner.calendar.quiet import held_events
+    from campaigner.horizon import horizon_problems
+
+    report.problems += held_events(calendar) + horizon_problems(calendar, now)
     report.problems = sorted(set(report.problems))
     return report
 

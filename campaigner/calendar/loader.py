@@ -11,6 +11,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigner.calendar.checker import Checker, describe
+from campaigner.calendar.quiet import load_quiet
 from campaigner.calendar.records import (
     DEFAULT_GRACE,
     RAPID_FILE,
@@ -47,7 +48,7 @@ EVENT_KEYS = (
     "id", "kind", "template", "date", "time", "repeat", "until", "accounts", "goal", "vars",
     "link", "media", "draft", "thread", "grace", "approved_by", "approved_at", "rejected_by", "rejected_at",
 )
-TOP_KEYS = ("campaign", "accounts", "events", "feeds", "journalists")
+TOP_KEYS = ("campaign", "accounts", "events", "feeds", "journalists", "quiet")
 
 
 def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
@@ -399,6 +400,7 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
             rc.error((1, 1), "rapid.yaml must be a mapping with an events: list")
 
     events = _hold_unapproved(campaign, events, problems)
+    quiet = load_quiet(c, doc, campaign, events)
     errors = [p for p in problems if p.severity == "error"]
     warnings = tuple(p for p in problems if p.severity != "error")
     if errors or campaign is None:
@@ -409,7 +411,7 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
     if isinstance(doc.get("journalists"), str):
         sources.append(root / doc["journalists"])
     sources += dict.fromkeys(m.path for e in events for m in e.media)
-    return Calendar(path, campaign, accounts, tuple(events), feeds, journalists, warnings, tuple(sources))
+    return Calendar(path, campaign, accounts, tuple(events), feeds, journalists, warnings, tuple(sources), quiet=quiet)
 
 
 def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: list[Problem]) -> list[Event]:

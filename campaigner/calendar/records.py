@@ -16,6 +16,8 @@ from campaigner.errors import ConfigError, Problem
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from campaigner.calendar.quiet import QuietWindow
+
 RAPID_FILE = "rapid.yaml"
 REPEATS = ("none", "yearly", "monthly", "weekly")
 DEFAULT_GRACE = timedelta(hours=6)
@@ -118,6 +120,7 @@ class Calendar(NamedTuple):
     warnings: tuple[Problem, ...] = ()
     # Every file the calendar was built from: calendar.yaml, rapid.yaml, a journalists CSV, media.
     sources: tuple[Path, ...] = ()
+    quiet: tuple[QuietWindow, ...] = ()  # quiet periods (calendar/quiet.py), in order, none overlapping
 
     @property
     def root(self) -> Path:

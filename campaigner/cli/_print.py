@@ -41,9 +41,11 @@ def run_report(report: RunReport, as_json: bool, verbose: bool) -> None:
     for r in report.results:
         if r.status == "published":
             typer.echo(f"published {r.id} {r.url}")
-        elif r.status == "waiting":
-            if verbose:
-                typer.echo(f"waiting {r.id}: {r.error}")
+        elif r.status in ("waiting", "held"):
+            if verbose:  # said at every run until it goes: cron mails only what changed
+                typer.echo(f"{r.status} {r.id}: {r.error}")
+        elif r.status == "skipped":  # a quiet window held it: recorded once, not a problem
+            typer.echo(f"skipped {r.id}: {r.error}")
         else:
             sys.stderr.write(redact(f"{r.status} {r.id}: {r.error}") + "\n")
     for problem in report.account_problems:
@@ -54,8 +56,8 @@ def run_report(report: RunReport, as_json: bool, verbose: bool) -> None:
 
         name = signal.Signals(report.interrupted).name
         sys.stderr.write(f"interrupted by {name}: {counts.get('published', 0)} published before stopping; the posts not yet claimed stay pending for the next run\n")
-    if report.results or verbose:
-        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("published", "failed", "unknown", "missed") if counts.get(s) or s == "published")
+    if any(r.status != "held" for r in report.results) or verbose:
+        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("published", "failed", "unknown", "missed", "skipped", "held") if counts.get(s) or s == "published")
         typer.echo(f"run {report.run_id}: {summary}" + (f"; {len(report.drafts)} draft(s) held" if report.drafts else ""))
     elif verbose:
         typer.echo("nothing due")
@@ -97,11 +99,13 @@ def dry_run(report: RunReport, as_json: bool, verbose: bool) -> None:
     for r in report.results:
         if r.status != "would-send":
             out.line(redact(f"{'would become missed' if r.status == 'would-miss' else r.status}: {r.id} ({r.error})"))
+    held = sum(r.status == "held" for r in report.results)
     for problem in report.account_problems:
         out.line(redact(problem))
     for p in report.drafts:
         out.line(f"held draft: {p.id} (approve it to publish)")
-    out.line(f"dry run: {len(sends)} post(s) would be sent, {sum(r.status == 'would-miss' for r in report.results)} would become missed; nothing was sent or recorded")
+    out.line(f"dry run: {len(sends)} post(s) would be sent, {sum(r.status == 'would-miss' for r in report.results)} would become missed"
+             + (f", {held} held by quiet windows" if held else "") + "; nothing was sent or recorded")
 
 
 def posts(items: list[Post]) -> None:

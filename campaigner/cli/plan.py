@@ -13,6 +13,7 @@ from campaigner.cli._options import AccountOpt, CalendarOpt, DbOpt, JsonOpt, Now
 
 if TYPE_CHECKING:
     from campaigner.calendar import Calendar
+    from campaigner.calendar.quiet import QuietWindow
     from campaigner.cli._table import Out
     from campaigner.render import Post
 
@@ -37,7 +38,7 @@ def plan(
     from campaigner.calendar import suggest
     from campaigner.errors import ConfigError, Problem
     from campaigner.render import expand
-    from campaigner.schedule import status
+    from campaigner.schedule import hold, status
 
     with session(calendar, db=db, now=now) as rt:
         cal, moment = rt.calendar, rt.now
@@ -60,15 +61,18 @@ def plan(
         if not from_ and not month:  # a month is shown whole, its past days with what became of them
             posts = [p for p in posts if p.due >= moment or p.due.date() == today]
         records = rt.ledger.states(p.id for p in posts)
-    states = {p.id: status(p, records.get(p.id)) for p in posts}
+    quiet = cal.quiet
+    states = {p.id: status(p, records.get(p.id), quiet) for p in posts}
+    held = {p.id: w for p in posts if states[p.id] == "held" and (w := hold(p, quiet)) is not None}
 
     if as_json:
-        _echo_json_list(_as_json(p, states[p.id]) for p in posts)
+        _echo_json_list(_as_json(p, states[p.id], held.get(p.id)) for p in posts)
         return
     if month:
         _print_month(cal, posts, states, start, today, full)
     else:
-        _print_table(cal, posts, states, start, end, full)
+        _print_table(cal, posts, states, start, end, full, held)
+    _print_quiet(cal, posts, held, start, end)
 
 
 def _month_window(ctx: typer.Context, value: str | None, stray: str | None, today: date, from_: str | None, to: str | None) -> tuple[date, date]:
@@ -110,23 +114,29 @@ def _echo_json_list(rows: Iterable[dict]) -> None:
     typer.echo("".join(batch) + ("\n]" if started else "[]"))
 
 
-def _as_json(p: Post, state: str) -> dict:
+def _as_json(p: Post, state: str, window: QuietWindow | None = None) -> dict:
     return {
         "id": p.id, "event": p.event.id, "kind": p.kind, "goal": p.event.goal, "account": p.account, "platform": p.platform,
         "language": p.language, "due": p.due.isoformat(), "text": p.text, "parts": list(p.parts) if len(p.parts) > 1 else None,
         "length": p.length, "limit": p.limit, "fits": p.fits, "status": state, "draft": p.draft,
         "media": [{"path": m.written, "alt": m.alt} for m in p.media],
+        "held_by": window.name if window is not None else None,
+        "deferred_to": window.deferred(p.due).isoformat() if window is not None and window.after == "defer" else None,
     }
 
 
-def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool) -> None:
+def _print_table(cal: Calendar, posts: list[Post], states: dict[str, str], start, end, full: bool,
+                 held: dict[str, QuietWindow] | None = None) -> None:
     from campaigner.cli._table import Out, column_widths, table
 
     out = Out()
     rows = []
+    held = held or {}
     for p in posts:
         length = f"{p.length}/{p.limit}" + (f" ({len(p.parts)} parts)" if len(p.parts) > 1 else "")
         state = "draft" if p.draft and states[p.id] == "skipped" else states[p.id]
+        if p.id in held:
+            state = f"held ({held[p.id].name})"
         rows.append((p, length, state))
     out.line(f"{cal.campaign.name}: {start} to {end} ({cal.campaign.timezone})", "bold")
     headers = ("When", "Account", "Lang", "Kind", "Event", "Length", "Status", "Text")
@@ -231,6 +241,27 @@ def text_start(text: str, limit: int = 300) -> str:
         return first
     parts = clusters(first)
     return first if len(parts) <= limit else "".join(parts[:limit]) + "…"
+
+
+def _print_quiet(cal: Calendar, posts: list[Post], held: dict[str, QuietWindow], start: date, end: date) -> None:
+    """The quiet windows that fall in the range, each with what it holds and how many posts it holds here."""
+    from campaigner.cli._table import Out
+
+    tz = cal.campaign.tz
+    shown = [w for w in cal.quiet if w.start.astimezone(tz).date() <= end and (w.end - timedelta(microseconds=1)).astimezone(tz).date() >= start]
+    if not shown:
+        return
+    out = Out()
+    per_window: dict[str, int] = {}
+    for w in held.values():
+        per_window[w.name] = per_window.get(w.name, 0) + 1
+    if held:
+        out.line(f"{len(held)} post(s) held by quiet windows: " + ", ".join(f"{name} {n}" for name, n in per_window.items()))
+    for w in shown:
+        after = "recorded as skipped, never sent" if w.after == "skip" else "sent when it ends, at the same time of day"
+        out.line(f"Quiet window {w.name}: {w.span()}, holds {w.what()}; held posts are {after} (after: {w.after})", "yellow")
+        if w.note:
+            out.line(f"  note: {w.note}", "dim")
 
 
 def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:

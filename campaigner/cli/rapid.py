@@ -26,6 +26,7 @@ DraftOpt = Annotated[bool, typer.Option("--draft", help="Write it as a draft: sh
 PostNowOpt = Annotated[bool, typer.Option("--post", help="Publish it at once through the same engine as 'campaigner post' (same ledger, at most once).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the event, its posts (and emails) without writing or sending anything.")]
 ReviewerOpt = Annotated[Optional[str], typer.Option("--reviewer", help="Who approves it when its kind needs approval (default: your user name).", show_default=False)]
+DespiteQuietOpt = Annotated[bool, typer.Option("--despite-quiet", help="With --post: publish even during a quiet window that holds this kind (see the calendar's quiet:).")]
 ByNameOpt = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: your user name).", show_default=False)]
 
 
@@ -64,6 +65,7 @@ def condemn(
     at: AtOpt = None,
     draft: DraftOpt = False,
     post_now: PostNowOpt = False,
+    despite_quiet: DespiteQuietOpt = False,
     brief: Annotated[bool, typer.Option("--brief", help="Also email each journalist in the calendar, once, in their language (SMTP from CAMPAIGNER_SMTP_*).")] = False,
     dry_run: DryRunOpt = False,
     reviewer: ReviewerOpt = None,
@@ -84,7 +86,7 @@ def condemn(
         entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title,
                                            where_km=where_km, by_km=by_km, alleged=alleged)
         _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
-                 post_now=post_now, brief=brief, dry_run=dry_run, as_json=as_json)
+                 post_now=post_now, brief=brief, dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet)
 
 
 def praise(
@@ -96,6 +98,7 @@ def praise(
     at: AtOpt = None,
     draft: DraftOpt = False,
     post_now: PostNowOpt = False,
+    despite_quiet: DespiteQuietOpt = False,
     dry_run: DryRunOpt = False,
     reviewer: ReviewerOpt = None,
     calendar: CalendarOpt = Path("calendar.yaml"),
@@ -114,13 +117,14 @@ def praise(
         entry = rapid.accession_entry(rt.calendar, due, country=country.strip(), joined=joined_day, treaty=treaty,
                                       party_number=party_number, country_km=country_km)
         _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
-                 post_now=post_now, brief=False, dry_run=dry_run, as_json=as_json)
+                 post_now=post_now, brief=False, dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet)
 
 
-def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: bool, dry_run: bool, as_json: bool) -> None:
+def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: bool, dry_run: bool, as_json: bool,
+             despite_quiet: bool = False) -> None:
     from campaigner.respond import respond
 
-    response = respond(rt, entry, due, post_now=post_now, brief=brief, dry_run=dry_run)
+    response = respond(rt, entry, due, post_now=post_now, brief=brief, dry_run=dry_run, despite_quiet=despite_quiet)
     written = response.written
     assert written is not None
     if as_json:

@@ -177,7 +177,7 @@ class Ledger(Protocol):
       commit; PostgreSQL: a committed transaction, synchronous_commit on) before any request for
       that post leaves. A crash or power cut afterwards leaves the claim, which the next run turns
       into `unknown`, never into a second send.
-    - `mark_missed`, `resolve`, `begin_run`, `remember_feed_item` are durable on return too.
+    - `mark_missed`, `mark_skipped`, `resolve`, `begin_run`, `remember_feed_item` are durable on return too.
     - `record_published`, `record_failed`, `record_unknown`, `end_run` and `set_feed_state` may be
       lazy: they survive the process being killed, and reach the disk with the next durable write.
       Only a power cut (or a database crash) in between can lose one, and then the post stays
@@ -216,6 +216,9 @@ class Ledger(Protocol):
 
     def mark_missed(self, meta: PostMeta, *, run_id: str, detail: str, now: datetime) -> bool:
         """Grace passed before any attempt; True when this call made it missed."""
+
+    def mark_skipped(self, meta: PostMeta, *, run_id: str, detail: str, now: datetime) -> bool:
+        """A quiet window held it (after: skip): never to be sent; True when this call made it skipped."""
 
     def expire_claims(self, *, now: datetime, host: str, alive: Callable[[int], bool]) -> list[PostRecord]:
         """Claims whose lease expired, or whose process on this host is gone, become unknown."""
@@ -345,7 +348,7 @@ class EmptyLedger:
     def _refuse(self, *_: Any, **__: Any) -> Any:
         raise ConfigError(f"{self.url}: the ledger does not exist yet, and this command opened it read-only")
 
-    claim = record_published = record_failed = record_unknown = mark_missed = resolve = _refuse
+    claim = record_published = record_failed = record_unknown = mark_missed = mark_skipped = resolve = _refuse
     begin_run = end_run = load = remember_feed_item = set_feed_state = _refuse
 
     def states(self, ids: Iterable[str]) -> dict[str, PostRecord]:

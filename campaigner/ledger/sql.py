@@ -189,18 +189,27 @@ class SQLLedger:
 
     def mark_missed(self, meta: PostMeta, *, run_id: str, detail: str, now: datetime) -> bool:
         """Grace passed with the post never sent; True when this call recorded it."""
+        return self._mark_unsent(meta, "missed", run_id, detail, now)
+
+    def mark_skipped(self, meta: PostMeta, *, run_id: str, detail: str, now: datetime) -> bool:
+        """A quiet window held the post (after: skip); True when this call recorded it."""
+        return self._mark_unsent(meta, "skipped", run_id, detail, now)
+
+    def _mark_unsent(self, meta: PostMeta, state: str, run_id: str, detail: str, now: datetime) -> bool:
+        """A post never attempted (pending, or failed for now) becomes `state` for good, with why."""
+        assert state in ("missed", "skipped")
         with self._tx() as db:
             cur = self._exec(
                 db,
-                """INSERT INTO posts (campaign, id, event, account, platform, language, due, state, run_id, error, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'missed', ?, ?, ?)
-                    ON CONFLICT (campaign, id) DO UPDATE SET state = 'missed', run_id = excluded.run_id,
+                f"""INSERT INTO posts (campaign, id, event, account, platform, language, due, state, run_id, error, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, '{state}', ?, ?, ?)
+                    ON CONFLICT (campaign, id) DO UPDATE SET state = '{state}', run_id = excluded.run_id,
                         error = excluded.error, updated_at = excluded.updated_at
                     WHERE posts.state = 'pending' OR (posts.state = 'failed' AND posts.transient = TRUE)""",
                 (self.campaign, meta.id, meta.event, meta.account, meta.platform, meta.language, self._ts(meta.due), run_id, detail, self._ts(now)),
             )
             if cur.rowcount == 1:
-                self._log(db, meta.id, "missed", run_id, detail, now)
+                self._log(db, meta.id, state, run_id, detail, now)
                 return True
             return False
 

@@ -53,7 +53,7 @@ def feed(calendar: Calendar, posts: Sequence[Post], records: Mapping[str, PostRe
     ordered = sorted(occurrences.items(), key=lambda item: (item[1][0].due, item[0][0]))
     for (event_id, day), group in ordered:
         event = group[0].event
-        states = [state_of(p, records.get(p.id)) for p in group]
+        states = [state_of(p, records.get(p.id), calendar.quiet) for p in group]
         due = group[0].due.astimezone(tz)
         vevent = icalendar.Event()
         vevent.add("uid", uid(key, event_id, day))

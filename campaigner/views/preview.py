@@ -100,7 +100,7 @@ def site(calendar: Calendar, posts: Sequence[Post], records: Mapping[str, PostRe
     for p in posts:
         shown = tuple(_image(m, images) for m in p.media)
         link = p.event.link or ""
-        cards.append(Card(p, _anchor(p.id, anchors), state_of(p, records.get(p.id)), p.due.astimezone(tz), shown,
+        cards.append(Card(p, _anchor(p.id, anchors), state_of(p, records.get(p.id), calendar.quiet), p.due.astimezone(tz), shown,
                           0 if p.fits else max(p.length - p.limit, 1),
                           platform_label(p.platform), language_label(p.language), p.event.goal or "", tuple(linkify(t) for t in p.parts),
                           link.split("/")[2] if link.count("/") >= 2 and "://" in link else ""))

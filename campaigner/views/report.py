@@ -126,7 +126,7 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
             channels[brief[1]] = r.platform
             continue
         post = planned.get(r.id)
-        state = state_of(post, r).name if post is not None else r.state
+        state = state_of(post, r, calendar.quiet).name if post is not None else r.state
         count(goal, r.platform, r.account, state)
         if state == SENT:
             at = (r.published_at or r.due).astimezone(tz)
@@ -134,7 +134,7 @@ def build(calendar: Calendar, posts: Sequence[Post], records: Iterable[PostRecor
     for p in posts:
         if p.id in recorded or not start <= p.date <= end or (wanted is not None and p.account not in wanted):
             continue  # the ledger's word counts, in the period it says
-        state = state_of(p, None).name
+        state = state_of(p, None, calendar.quiet).name
         if state == "pending":
             state = PLANNED if p.due > now else UNRECORDED
         count(p.event.goal or NO_GOAL, p.platform, p.account, state)

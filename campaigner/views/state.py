@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from campaigner.ledger import PostRecord
 from campaigner.render import Post
+
+if TYPE_CHECKING:
+    from campaigner.calendar.quiet import QuietWindow
 
 # Every state a view may meet, in the order filters and totals list them; a state that a newer
 # core adds and this list lacks is shown all the same, after these.
@@ -20,15 +23,17 @@ class State(NamedTuple):
     url: str | None = None  # where a published post can be seen
 
 
-def state_of(post: Post, record: PostRecord | None) -> State:
-    """The post's state from schedule.status, with the ledger's link or reason; an unsent draft is `draft`."""
-    from campaigner.schedule import status
+def state_of(post: Post, record: PostRecord | None, quiet: Sequence[QuietWindow] = ()) -> State:
+    """The post's state from schedule.status, with the ledger's link or reason; an unsent draft is
+    `draft`; a post a quiet window holds is `held`, with the window (its name, dates) as the reason."""
+    from campaigner.schedule import hold, status
 
-    name = status(post, record)
+    name = status(post, record, quiet)
     if name == "skipped" and record is None and post.draft:
         name = "draft"
     if record is None:
-        return State(name)
+        window = hold(post, quiet) if name == "held" else None
+        return State(name, window.reason() if window is not None else None)
     return State(name, record.error if name != "published" else None, record.url if name == "published" else None)
 
 
