@@ -106,6 +106,20 @@ def test_missed_only_replaces_pending_or_transient(ledger):
     assert ledger.counts() == {"missed": 2, "claimed": 1}
 
 
+def test_skipped_by_a_quiet_window_only_replaces_pending_or_transient_and_says_why(ledger):
+    why = "held by quiet window 'elections' (2027-05-23 to 2027-06-06): never sent (after: skip)"
+    assert ledger.mark_skipped(META, run_id="r1", detail=why, now=NOW) is True
+    assert ledger.mark_skipped(META, run_id="r1", detail=why, now=NOW) is False
+    rec = ledger.states([META.id])[META.id]
+    assert (rec.state, rec.error, rec.run_id) == ("skipped", why, "r1")
+    assert [(state, detail) for _, _, state, _, detail in ledger.log(META.id)] == [("skipped", why)]
+    claim(ledger, meta=meta("c"))
+    assert ledger.mark_skipped(meta("c"), run_id="r", detail=why, now=NOW) is False  # claimed: it may be on its way out
+    ledger.record_published(meta("c").id, run_id="r1", remote_id="1", url="https://x.example/1", text="t", text_hash="h", now=NOW)
+    assert ledger.mark_skipped(meta("c"), run_id="r", detail=why, now=NOW) is False
+    assert ledger.counts() == {"skipped": 1, "published": 1}
+
+
 def test_expired_leases_and_dead_local_processes_become_unknown(ledger):
     claim(ledger, "dead", meta=meta("a"), host="here", pid=111)
     claim(ledger, "far", meta=meta("b"), host="there", pid=111)

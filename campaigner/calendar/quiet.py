@@ -142,13 +142,13 @@ def load_quiet(c: Checker, doc: MarkedDict, campaign: Campaign | None, events: I
 
 def _window(c: Checker, m: MarkedDict, i: int, tz: ZoneInfo, kinds: set[str], goals: set[str]) -> QuietWindow | None:
     label = f"quiet[{i}]"
-    c.keys(m, QUIET_KEYS, label, required=("name", "from", "to"))
     name = c.string(m, "name", label)
     if name is not None and not name.strip():
         c.error(c.at_value(m, "name"), f"{label}.name: empty: name the window, e.g. name: commune-elections-2027")
         name = None
     if name:
         label = f"quiet window '{name}'"
+    c.keys(m, QUIET_KEYS, label, required=("name", "from", "to"))
     start = _instant(c, m, "from", label, tz, end=False)
     end = _instant(c, m, "to", label, tz, end=True)
     after = c.string(m, "after", label, "skip")

@@ -33,7 +33,7 @@ def state_of(post: Post, record: PostRecord | None, quiet: Sequence[QuietWindow]
         name = "draft"
     if record is None:
         window = hold(post, quiet) if name == "held" else None
-        return State(name, window.reason() if window is not None else None)
+        return State(name, f"by quiet window '{window.name}' ({window.span()})" if window is not None else None)
     return State(name, record.error if name != "published" else None, record.url if name == "published" else None)
 
 
