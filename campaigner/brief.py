@@ -1,10 +1,13 @@
-"""Briefing journalists: one email per (report, journalist), in their language, sent at most once.
+"""Briefing contacts: one email per (report, contact group, address), in the contact's language, sent at most once.
 
-Each email is a `Briefing`, sent through the same engine as posts (`publish.Publisher`: claim ->
-send -> record) over the email channel (`adapters.email`): its ledger row is
-`brief/<event>/<address>` (account and platform "email"), claimed before the SMTP transaction and
-recorded after it. A second --brief, or two overlapping ones, never send the same briefing twice,
-and `status` and `history` show briefings beside posts.
+The calendar's `contacts:` name groups (journalists, officials, partners...). Each email is a
+`Briefing`, sent through the same engine as posts (`publish.Publisher`: claim -> send -> record)
+over the email channel (`adapters.email`): its ledger row is `brief/<event>/<group>/<address>`
+(account and platform "email"), claimed before the SMTP transaction and recorded after it. The
+journalists' rows keep the key they had before groups, `brief/<event>/<address>`, so a ledger
+written then is read as it was and never briefs a journalist twice. A second --brief, or two
+overlapping ones, never send the same briefing twice, and `status` and `history` show briefings
+beside posts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from campaigner.adapters.email import SMTPSettings
-from campaigner.calendar import Calendar, Event, Journalist
+from campaigner.calendar import JOURNALISTS, Calendar, Contact, Event
 from campaigner.errors import CampaignerError, ConfigError, problem_at
 from campaigner.ledger import Ledger
 from campaigner.render import Post, Renderer
@@ -24,9 +27,10 @@ from campaigner.render import Post, Renderer
 if TYPE_CHECKING:
     from campaigner.adapters.base import Message
 
-__all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "briefing_of", "statements", "language_for"]
+__all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "briefing_of", "statements", "language_for",
+           "template_names"]
 
-# Used when the campaign has no templates/<kind>/email.<lang>.j2: (subject, greeting, report line, statement line).
+# Used when the campaign has no templates/<kind>/email[.<group>].<lang>.j2: (subject, greeting, report line, statement line).
 BUILT_IN = {
     "en": ("{campaign} statement: {about}", "Dear {name},", "{source} has published a report: {link}", "Our statement:"),
     "km": ("សេចក្តីថ្លែងការណ៍របស់ {campaign}៖ {about}", "ជូនចំពោះ {name}", "{source} បានចេញផ្សាយរបាយការណ៍៖ {link}", "សេចក្តីថ្លែងការណ៍របស់យើង៖"),
@@ -44,11 +48,12 @@ class Briefing(NamedTuple):
 
     id: str
     event: Event
-    journalist: Journalist
+    contact: Contact
     language: str
     subject: str
     body: str
     due: datetime
+    group: str = JOURNALISTS
 
     @property
     def account(self) -> str:
@@ -101,11 +106,11 @@ class Briefing(NamedTuple):
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def message(self, part: int = 0, reply_to: str | None = None) -> Message:
-        """The email's content, addressed to its one journalist."""
+        """The email's content, addressed to its one contact."""
         from campaigner.adapters.base import Message
 
         return Message(text=self.body, idempotency_key=self.id, subject=self.subject, language=self.language,
-                       recipient=(self.journalist.name, self.journalist.email))
+                       recipient=(self.contact.name, self.contact.email))
 
 
 @dataclass
@@ -118,24 +123,33 @@ class BriefResult:
     status: str
     message_id: str | None = None
     error: str | None = None
+    group: str = JOURNALISTS
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON shape."""
-        return {"id": self.id, "to": self.to, "language": self.language, "status": self.status, "message_id": self.message_id, "error": self.error}
+        return {"id": self.id, "group": self.group, "to": self.to, "language": self.language, "status": self.status,
+                "message_id": self.message_id, "error": self.error}
 
 
-def brief_id(event_id: str, address: str) -> str:
-    """`brief/<event id>/<address>`: the ledger key of one (report, journalist) pair."""
-    return f"brief/{event_id}/{address.lower()}"
+def brief_id(event_id: str, address: str, group: str = JOURNALISTS) -> str:
+    """The ledger key of one (report, contact group, address): `brief/<event id>/<group>/<address>`,
+    and for the journalists `brief/<event id>/<address>`, the key they had before contact groups
+    (so a ledger written then still says who was briefed). Event ids, group names and addresses
+    never hold a '/' (the loader refuses one), so the key reads back unambiguously."""
+    if group == JOURNALISTS:
+        return f"brief/{event_id}/{address.lower()}"
+    return f"brief/{event_id}/{group}/{address.lower()}"
 
 
 def briefing_of(ledger_id: str) -> tuple[str, str, str] | None:
     """(event id, contact group, address) of a briefing's ledger key, None for a post's: the inverse
-    of brief_id (keep the two together). Every briefing today goes to the journalists."""
+    of brief_id (keep the two together)."""
     parts = ledger_id.split("/")
-    if len(parts) != 3 or parts[0] != "brief":
+    if parts[0] != "brief" or len(parts) not in (3, 4):
         return None
-    return parts[1], "journalists", parts[2]
+    if len(parts) == 3:
+        return parts[1], JOURNALISTS, parts[2]
+    return parts[1], parts[2], parts[3]
 
 
 def statements(posts: list[Post]) -> dict[str, Post]:
@@ -154,41 +168,51 @@ def statements(posts: list[Post]) -> dict[str, Post]:
     return best
 
 
-def language_for(journalist: Journalist, available: list[str], campaign_order: tuple[str, ...]) -> str:
-    """The journalist's first language the campaign wrote in, else the campaign's first such language."""
-    for lang in journalist.languages:
+def language_for(contact: Contact, available: list[str], campaign_order: tuple[str, ...]) -> str:
+    """The contact's first language the campaign wrote in, else the campaign's first such language."""
+    for lang in contact.languages:
         if lang in available:
             return lang
     return next(lang for lang in campaign_order + tuple(available) if lang in available)
 
 
-def compose(calendar: Calendar, event: Event, posts: list[Post], now: datetime, *, renderer: Renderer | None = None) -> list[Briefing]:
-    """One briefing per journalist, from templates/<kind>/email.<lang>.j2 (first line 'Subject: ...') or a built-in text."""
-    if not calendar.journalists:
+def template_names(kind: str, group: str, lang: str) -> tuple[str, str]:
+    """The email templates a group's briefing in `lang` looks for, in order: the group's own, then the kind's."""
+    return f"{kind}/email.{group}.{lang}.j2", f"{kind}/email.{lang}.j2"
+
+
+def compose(calendar: Calendar, event: Event, posts: list[Post], now: datetime, *, group: str = JOURNALISTS,
+            renderer: Renderer | None = None) -> list[Briefing]:
+    """One briefing per contact of the group, from templates/<kind>/email.<group>.<lang>.j2, else
+    email.<lang>.j2 (first line 'Subject: ...'), else a built-in text."""
+    contacts = calendar.contacts.get(group, ())
+    if not contacts:
         return []
     by_lang = statements([p for p in posts if p.event.id == event.id])
     if not by_lang:
-        raise ConfigError(f"event '{event.id}' has no rendered posts to brief journalists with")
+        raise ConfigError(f"event '{event.id}' has no rendered posts to brief {group} with")
     renderer = renderer or Renderer(calendar)
     out = []
-    for j in calendar.journalists:
-        lang = language_for(j, list(by_lang), calendar.campaign.languages)
+    for contact in contacts:
+        lang = language_for(contact, list(by_lang), calendar.campaign.languages)
         post = by_lang[lang]
-        subject, body = _write(calendar, renderer, event, post, j, lang)
-        out.append(Briefing(brief_id(event.id, j.email), event, j, lang, subject, body, now))
+        subject, body = _write(calendar, renderer, event, post, contact, group, lang)
+        out.append(Briefing(brief_id(event.id, contact.email, group), event, contact, lang, subject, body, now, group))
     return out
 
 
-def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, j: Journalist, lang: str) -> tuple[str, str]:
+def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, contact: Contact, group: str, lang: str) -> tuple[str, str]:
     import jinja2
 
-    name = f"{event.template}/email.{lang}.j2"
-    if (renderer.folder / name).is_file():
+    name = next((n for n in template_names(event.template, group, lang) if (renderer.folder / n).is_file()), None)
+    if name is not None:
         from campaigner.recurrence import Occurrence
 
         occ = Occurrence(event, post.date, post.due)
         context = renderer.context(occ, calendar.accounts[post.account], lang)
-        context.update(journalist={"name": j.name, "email": j.email}, statement=post.text, report=event.link or event.vars.get("report"), language=lang)
+        person = {"name": contact.name, "email": contact.email, "role": contact.role}
+        context.update(contact=person, journalist=person, group=group, statement=post.text,
+                       report=event.link or event.vars.get("report"), language=lang)
         try:
             text = renderer.env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
@@ -202,7 +226,7 @@ def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, j: 
     source = str(v.get("source") or calendar.campaign.name)
     about = str(v.get("title") or (f"{source}" + (f" — {v['weapon']}" if v.get("weapon") else "")))
     link = event.link or str(v.get("report") or "")
-    parts = [greeting.format(name=j.name), ""]
+    parts = [greeting.format(name=contact.name), ""]
     if link:
         parts += [report_line.format(source=source, link=link), ""]
     parts += [statement_line, "", post.text]
@@ -235,8 +259,8 @@ def send(calendar: Calendar, ledger: Ledger, briefings: list[Briefing], settings
         if rec is None or rec.state == "pending" or retryable:
             todo.append(b)
         else:
-            results.append(BriefResult(b.id, b.journalist.email, b.language, "already" if rec.state == "published" else rec.state,
-                                       rec.remote_id, None if rec.state == "published" else rec.error))
+            results.append(BriefResult(b.id, b.contact.email, b.language, "already" if rec.state == "published" else rec.state,
+                                       rec.remote_id, None if rec.state == "published" else rec.error, b.group))
     if not todo:
         return results
     channel = EmailAdapter(settings, smtp)
@@ -251,7 +275,7 @@ def send(calendar: Calendar, ledger: Ledger, briefings: list[Briefing], settings
         error = r.error
         if r.status == "unknown":
             error = f"{r.error}; then 'campaigner resolve {sent.id} --skip' if it arrived or '--not-published' to send it again"
-        results.append(BriefResult(sent.id, sent.journalist.email, sent.language, status, r.remote_id, error))
+        results.append(BriefResult(sent.id, sent.contact.email, sent.language, status, r.remote_id, error, sent.group))
     if report.account_problems:
         raise BriefError("; ".join(p.removeprefix("account email: ") for p in report.account_problems))
     return results

@@ -144,6 +144,8 @@ def _named_files(docs: list[bytes | None]) -> set[str]:
     """Media and journalist CSV files the calendar names (the loader checks that they exist)."""
     import yaml
 
+    from campaigner.calendar.loader import contact_files
+
     out: set[str] = set()
     for raw in docs:
         try:
@@ -152,8 +154,7 @@ def _named_files(docs: list[bytes | None]) -> set[str]:
             continue  # the loader reports it
         if not isinstance(doc, dict):
             continue
-        if isinstance(doc.get("journalists"), str):
-            out.add(doc["journalists"])
+        out.update(contact_files(doc))
         for e in doc.get("events") or []:
             media = e.get("media") if isinstance(e, dict) else None
             for m in media if isinstance(media, list) else []:

@@ -1,5 +1,5 @@
 """Rapid response, the use case: condemn or praise in one step, checked before written, then
-(optionally) published through the engine and briefed to journalists.
+(optionally) published through the engine and briefed to contact groups (journalists, officials...).
 
 `rapid.py` keeps rapid.yaml (entries, the lock, byte-exact edits); this module decides, for one
 `condemn` or `praise`, what may be written, published and sent, in that order, so that a refusal
@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaigner import rapid
-from campaigner.errors import ConfigError
+from campaigner.calendar import JOURNALISTS
+from campaigner.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from campaigner.brief import Briefing, BriefResult
@@ -45,8 +46,9 @@ class Response:
 
 
 def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool, brief: bool, dry_run: bool,
-            despite_quiet: bool = False) -> Response:
-    """Write one condemnation or accession event to rapid.yaml (unless it exists), then publish and brief as asked.
+            despite_quiet: bool = False, groups: tuple[str, ...] = (JOURNALISTS,)) -> Response:
+    """Write one condemnation or accession event to rapid.yaml (unless it exists), then publish and brief
+    the contact `groups` as asked.
 
     During a quiet window that holds its kind or goal, `--post` is refused unless `despite_quiet`
     (a person decided it cannot wait); without `--post` the event is written and `post` holds it."""
@@ -58,7 +60,7 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
     if post_now and due > rt.now:
         raise ConfigError("--post publishes now, but --at is in the future: leave out --post and the 'campaigner post' run after that time sends it")
     if brief and entry.get("draft"):
-        raise ConfigError("--brief and --draft contradict each other: journalists get the statement once it is approved ('campaigner brief ID')")
+        raise ConfigError("--brief and --draft contradict each other: contacts get the statement once it is approved ('campaigner brief ID')")
     window = held_at(str(entry.get("kind")), entry.get("goal"), due, rt.calendar.quiet)
     if window is not None and post_now and not despite_quiet:
         fate = "skipped, never sent" if window.after == "skip" else "sent when the window ends"
@@ -66,6 +68,8 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
                           + (f" ({window.note})" if window.note else "")
                           + f": nothing was written or sent; leave out --post and 'campaigner post' holds it ({fate}), "
                             "or give --despite-quiet to publish it now anyway")
+    if brief:
+        known_groups(rt, groups)
     settings = None
     if not dry_run:
         # What sending needs is checked before writing, so that a missing credential leaves nothing half done.
@@ -88,7 +92,7 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
         else:
             response.published = publish(rt, written.posts, despite_quiet=despite_quiet)
     if brief:
-        briefing(rt, written.event, written.posts, dry_run=dry_run, response=response, settings=settings)
+        briefing(rt, written.event, written.posts, groups=groups, dry_run=dry_run, response=response, settings=settings)
     return response
 
 
@@ -102,28 +106,42 @@ def publish(rt: Session, posts: list[Post], *, despite_quiet: bool = False) -> R
             rt.now, posts=posts, quiet=() if despite_quiet else None)
 
 
-def briefing(rt: Session, event: Event, posts: list[Post], *, dry_run: bool, response: Response | None = None,
-             settings: Any = None) -> Response:
-    """Brief each journalist about an event once (or, in a dry run, compose the emails and send nothing)."""
+def known_groups(rt: Session, groups: tuple[str, ...]) -> None:
+    """Every group asked for is in the calendar (the journalists may be absent: then nobody is briefed, and it is said)."""
+    cal = rt.calendar
+    unknown = [g for g in groups if g not in cal.contacts and g != JOURNALISTS]
+    if unknown:
+        have = ", ".join(sorted(cal.contacts)) or "none"
+        raise ConfigError([Problem("--to", 0, 0, f"no contact group '{g}' in the calendar (its groups: {have}); add it under contacts:")
+                           for g in unknown])
+
+
+def briefing(rt: Session, event: Event, posts: list[Post], *, groups: tuple[str, ...] = (JOURNALISTS,), dry_run: bool,
+             response: Response | None = None, settings: Any = None) -> Response:
+    """Brief each contact of each group about an event once (or, in a dry run, compose the emails and send nothing)."""
     from campaigner import brief as briefs
 
     response = response or Response()
-    if not rt.calendar.journalists:
-        response.notes.append("no journalists: in the calendar: nobody to brief")
+    known_groups(rt, groups)
+    groups = tuple(dict.fromkeys(groups))
+    present = [g for g in groups if rt.calendar.contacts.get(g)]
+    for g in groups:
+        if g not in present:
+            response.notes.append(f"no {g} in the calendar (contacts: {{{g}: ...}}): nobody to brief")
+    if not present:
         return response
     if event.draft:
-        response.notes.append(f"{event.id} is a draft: journalists are briefed once it is approved ('campaigner brief {event.id}')")
+        response.notes.append(f"{event.id} is a draft: contacts are briefed once it is approved ('campaigner brief {event.id}')")
         response.refused = not dry_run
         if not dry_run:
             return response
-    emails = briefs.compose(rt.calendar, event, posts, rt.now, renderer=rt.renderer)
+    emails = [b for g in present for b in briefs.compose(rt.calendar, event, posts, rt.now, group=g, renderer=rt.renderer)]
     if dry_run:
         response.emails = emails
         return response
     settings = settings or briefs.SMTPSettings.from_env(rt.calendar.root)
     response.briefs = briefs.send(rt.calendar, rt.ledger, emails, settings, rt.now)
     return response
-
 
 
 def published_posts(rt: Session, event: Event) -> list[Any]:

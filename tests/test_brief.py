@@ -1,4 +1,4 @@
-"""Briefing journalists against a real SMTP server (aiosmtpd on 127.0.0.1): once each, in their language."""
+"""Briefing contacts against a real SMTP server (aiosmtpd on 127.0.0.1): once each per group, in their language."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_each_journalist_gets_one_email_in_their_language(cal, smtp):
         assert REPORT in text and "Human Rights Watch reports the use of cluster munitions." in text
         assert msg["Content-Language"] == "en"
     assert PASSWORD not in result.stdout and PASSWORD not in result.stderr
-    assert "emailed dara@news.example (km)" in result.stdout
+    assert "emailed dara@news.example (journalists, km)" in result.stdout
     assert smtp.logins == [(b"press", PASSWORD.encode())]
 
 
@@ -163,7 +163,7 @@ def rapid_event_id() -> str:
 def test_dry_run_prints_the_emails_and_sends_nothing(cal, smtp):
     result = condemn(cal, "--brief", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "would email Sok Dara <dara@news.example> (km)" in result.stdout
+    assert "would email Sok Dara <dara@news.example> (journalists, km)" in result.stdout
     assert "Subject: Rapid Test ថ្កោលទោសការប្រើប្រាស់គ្រាប់បែកចង្កោម" in result.stdout
     assert REPORT in result.stdout
     assert smtp.messages == [] and not (cal.parent / "rapid.yaml").exists()
@@ -259,3 +259,135 @@ def test_status_counts_briefings_apart_from_posts(cal, smtp):
     assert "Posts by state: published 3" in out and "Briefings by state: published 3" in out
     js = json.loads(runner.invoke(app, ["status", "--calendar", str(cal), "--now", "2026-11-30T15:00", "--json"]).stdout)
     assert js["counts"] == {"published": 3} and js["briefings"] == {"published": 3}
+
+
+# ---------------------------------------------------------------- contact groups
+
+OFFICIALS = """contacts:
+  journalists:
+    - {name: Sok Dara, email: dara@news.example, languages: [km, en]}
+  officials:
+    - {name: Ministry of Foreign Affairs, email: mfa@gov.example, languages: [km], role: Ministry}
+    - {name: Permanent Mission, email: mission@gov.example, languages: [en]}
+    - {name: Sok Dara, email: dara@news.example, languages: [en]}
+"""
+
+
+def with_groups(cal: Path, groups: str = OFFICIALS, letters: bool = True) -> Path:
+    text = cal.read_text(encoding="utf-8")
+    head, rest = text.split("journalists:\n", 1)
+    rest = rest.split("events:\n", 1)[1]
+    cal.write_text(head + groups + "events:\n" + rest, encoding="utf-8")
+    folder = cal.parent / "templates" / "condemnation"
+    if letters:
+        (folder / "email.officials.en.j2").write_text(
+            "Subject: Letter to {{ contact.name }}: please condemn\nExcellency,\n\nWe ask the government to condemn the use reported at {{ report }}.\n"
+            "{{ group }} / {{ contact.role or 'no role' }}\n", encoding="utf-8")
+        (folder / "email.officials.km.j2").write_text(
+            "Subject: លិខិតជូន {{ contact.name }}\nសូមគោរពជូន {{ contact.name }}\n\nសូមថ្កោលទោស។ {{ report }}\n{{ contact.role }}\n", encoding="utf-8")
+    return cal
+
+
+def test_two_groups_get_their_own_letters_once_per_event_group_and_address(cal, smtp):
+    with_groups(cal)
+    first = condemn(cal, "--brief", "--to", "journalists", "--to", "officials")
+    assert first.exit_code == 0, first.output
+    by_to: dict[str, list[str]] = {}
+    for rcpts, raw in smtp.messages:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        by_to.setdefault(rcpts[0], []).append(subject(msg))
+    assert len(smtp.messages) == 4
+    assert by_to["mfa@gov.example"] == ["លិខិតជូន Ministry of Foreign Affairs"]  # the group's own Khmer letter
+    assert by_to["mission@gov.example"] == ["Letter to Permanent Mission: please condemn"]
+    # Sok Dara is in both groups: one journalists' email (Khmer, the kind's template) and one officials' letter
+    assert sorted(by_to["dara@news.example"]) == ["Letter to Sok Dara: please condemn", "Rapid Test ថ្កោលទោសការប្រើប្រាស់គ្រាប់បែកចង្កោម"]
+    mfa = next(email.message_from_bytes(raw, policy=email.policy.default) for rcpts, raw in smtp.messages if rcpts == ["mfa@gov.example"])
+    assert "សូមគោរពជូន Ministry of Foreign Affairs" in mfa.get_content() and "Ministry" in mfa.get_content()
+    assert "emailed mfa@gov.example (officials, km)" in first.stdout
+
+    again = condemn(cal, "--brief", "--to", "officials,journalists", now="2026-11-30T15:00")
+    assert again.exit_code == 0, again.output
+    assert "already briefed mfa@gov.example (officials)" in again.stdout and "already briefed dara@news.example (journalists)" in again.stdout
+    for to in ("officials", "journalists"):
+        standalone = runner.invoke(app, ["brief", rapid_event_id(), "--to", to, "--calendar", str(cal), "--now", "2026-11-30T16:00"])
+        assert standalone.exit_code == 0, standalone.output
+    assert len(smtp.messages) == 4  # at most once per (event, group, address), across runs
+    history = json.loads(runner.invoke(app, ["history", "--calendar", str(cal), "--now", "2026-11-30T17:00", "--json"]).stdout)
+    eid = rapid_event_id()
+    assert {h["id"] for h in history if h["id"].startswith("brief/")} == {
+        f"brief/{eid}/dara@news.example", f"brief/{eid}/officials/dara@news.example",
+        f"brief/{eid}/officials/mfa@gov.example", f"brief/{eid}/officials/mission@gov.example"}
+    report = json.loads(runner.invoke(app, ["report", "--calendar", str(cal), "--now", "2026-11-30T17:00", "--format", "json"]).stdout)
+    assert any(g["briefings"] == {"journalists": {"published": 1}, "officials": {"published": 3}} for g in report["goals"])
+
+
+def test_brief_to_defaults_to_the_journalists_and_a_group_without_letters_uses_the_kinds_template(cal, smtp):
+    with_groups(cal, letters=False)
+    assert runner.invoke(app, ["brief", "old-report", "--dry-run", "--calendar", str(cal), "--now", NOW]).exit_code == 0
+    assert condemn(cal).exit_code == 0
+    default = runner.invoke(app, ["brief", rapid_event_id(), "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert default.exit_code == 0, default.output
+    assert [r for r, _ in smtp.messages] == [["dara@news.example"]]  # only the journalists
+    officials = runner.invoke(app, ["brief", rapid_event_id(), "--to", "officials", "--calendar", str(cal), "--now", "2026-11-30T15:05"])
+    assert officials.exit_code == 0, officials.output
+    got = {r[0]: email.message_from_bytes(raw, policy=email.policy.default) for r, raw in smtp.messages[1:]}
+    assert sorted(got) == ["dara@news.example", "mfa@gov.example", "mission@gov.example"]
+    assert subject(got["mission@gov.example"]) == "Rapid Test condemns the use of cluster munitions reported by Human Rights Watch"  # email.en.j2
+
+
+def test_the_journalists_key_is_an_alias_of_the_group_and_both_at_once_is_a_located_error(cal, smtp):
+    assert condemn(cal, "--brief").exit_code == 0  # journalists: (the fixture's old spelling) is the group journalists
+    eid = rapid_event_id()
+    with_groups(cal, letters=False)  # now contacts: {journalists: ...}: same keys, so nobody is briefed twice
+    again = runner.invoke(app, ["brief", eid, "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert again.exit_code == 0 and "already briefed dara@news.example (journalists)" in again.stdout
+    assert len(smtp.messages) == 3
+    text = cal.read_text(encoding="utf-8")
+    cal.write_text(text.replace("events:\n", "journalists:\n  - {name: X, email: x@news.example}\nevents:\n", 1), encoding="utf-8")
+    both = runner.invoke(app, ["brief", eid, "--calendar", str(cal), "--now", "2026-11-30T15:00"])
+    assert both.exit_code == 2 and "Traceback" not in both.output
+    line = text.split("events:\n")[0].count("\n") + 1
+    assert f"calendar.yaml:{line}:1: journalists: the group is also under contacts:" in both.stderr
+
+
+def test_an_unknown_group_is_refused_before_anything_is_written_or_sent(cal, smtp):
+    with_groups(cal)
+    result = condemn(cal, "--brief", "--to", "partners")
+    assert result.exit_code == 2
+    assert "no contact group 'partners' in the calendar (its groups: journalists, officials)" in result.stderr
+    assert not (cal.parent / "rapid.yaml").exists() and smtp.messages == []
+
+
+def test_a_group_from_a_csv_file_with_roles(cal, smtp):
+    (cal.parent / "officials.csv").write_text("name,email,languages,role\nMinistry,mfa@gov.example,km,Ministry of Foreign Affairs\n"
+                                             "Bad row,not-an-address,en,\n", encoding="utf-8")
+    with_groups(cal, "contacts:\n  officials: officials.csv\n")
+    result = condemn(cal, "--brief", "--to", "officials", "--dry-run")
+    assert result.exit_code == 2 and "officials.csv:3:1: each row needs a name and a valid email" in result.stderr
+    (cal.parent / "officials.csv").write_text("name,email,languages,role\nMinistry,mfa@gov.example,km,Ministry of Foreign Affairs\n", encoding="utf-8")
+    result = condemn(cal, "--brief", "--to", "officials", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would email Ministry <mfa@gov.example> (officials, km)" in result.stdout and "Ministry of Foreign Affairs" in result.stdout
+
+
+def test_the_shipped_calendar_writes_formal_letters_to_officials_in_khmer_and_english(shipped):
+    result = runner.invoke(app, ["brief", "condemn-cluster-munitions-border-2025", "--to", "officials", "--dry-run", "--json",
+                                 "--calendar", str(shipped), "--now", "2026-11-30T10:00"])
+    assert result.exit_code == 0, result.output
+    letters = json.loads(result.stdout)["briefs"]
+    assert {b["language"] for b in letters} == {"km", "en"} and all(b["group"] == "officials" for b in letters)
+    assert all(b["to"].endswith("@example.org") for b in letters)  # example addresses, clearly marked
+    km = next(b for b in letters if b["language"] == "km")
+    en = next(b for b in letters if b["language"] == "en")
+    assert km["body"].startswith("សូមគោរពជូន ") and "កម្មវត្ថុ៖ សំណើសុំឱ្យរាជរដ្ឋាភិបាលកម្ពុជា ថ្កោលទោស" in km["body"]
+    assert "សូមទទួលនូវការគោរពដ៏ខ្ពង់ខ្ពស់" in km["body"] and "ការស៊ើបអង្កេតដោយមិនលម្អៀង" in km["body"]
+    assert "Excellency," in en["body"] and "We respectfully call on the Royal Government of Cambodia to condemn this use publicly" in en["body"]
+    assert "impartial investigation of the allegations of new mine use" in en["body"] and "Yours faithfully," in en["body"]
+    for b in letters:
+        assert "https://eacnews.asia/home/details/33397" in b["body"] and "CCBL press contact: press@example.org" in b["body"]
+    praise = runner.invoke(app, ["brief", "vanuatu-joins-ccm", "--to", "officials", "--dry-run", "--json",
+                                 "--calendar", str(shipped), "--now", "2026-11-30T10:00"])
+    assert praise.exit_code == 0, praise.output
+    bodies = {b["language"]: b["body"] for b in json.loads(praise.stdout)["briefs"]}
+    assert "urge the Royal Government of Cambodia to follow Vanuatu and join the Convention on Cluster Munitions" in bodies["en"]
+    assert "ចូលជាភាគីនៃអនុសញ្ញាហាមឃាត់គ្រាប់បែកចង្កោម" in bodies["km"] and "វ៉ានូអាទូ" in bodies["km"]

@@ -261,3 +261,19 @@ def test_dump_and_load_copy_a_campaign_once(backend):
     with pytest.raises(ConfigError, match="claimed in the source, failed here"):
         dst.load(src.dump())
     assert dst.states([meta("pend").id])[meta("pend").id].state == "failed"
+
+
+def test_briefing_keys_of_two_groups_for_one_address_are_two_rows_read_back_whole(ledger):
+    from campaigner.brief import brief_id, briefing_of
+
+    event = "condemn-2026-11-30-cmac-3f2a1c"
+    ids = {group: brief_id(event, "Sok.Dara+press@News.example.com.kh", group) for group in ("journalists", "officials", "partners_2")}
+    assert ids["journalists"] == f"brief/{event}/sok.dara+press@news.example.com.kh"  # the key from before contact groups
+    for bid in ids.values():
+        assert claim(ledger, meta=PostMeta(bid, event, "email", "email", "km", NOW)) is True
+        assert claim(ledger, "r2", meta=PostMeta(bid, event, "email", "email", "km", NOW)) is False  # once per (event, group, address)
+    rows = ledger.records(account="email")
+    assert sorted(r.id for r in rows) == sorted(ids.values())
+    assert {briefing_of(r.id) for r in rows} == {(event, g, "sok.dara+press@news.example.com.kh") for g in ids}
+    assert set(ledger.states(ids.values())) == set(ids.values())
+    assert briefing_of(META.id) is None and briefing_of("brief/x") is None

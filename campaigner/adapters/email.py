@@ -58,7 +58,7 @@ class SMTPSettings:
         sender = env.get("CAMPAIGNER_SMTP_FROM") or (user if user and "@" in user else "")
         port_text = env.get("CAMPAIGNER_SMTP_PORT", "").strip()
         if not host:
-            problems.append("set CAMPAIGNER_SMTP_HOST to your mail server (and CAMPAIGNER_SMTP_PORT, _USER, _PASSWORD, _FROM; see README: Briefing journalists)")
+            problems.append("set CAMPAIGNER_SMTP_HOST to your mail server (and CAMPAIGNER_SMTP_PORT, _USER, _PASSWORD, _FROM; see README: Briefing contacts)")
         if not sender:
             problems.append("set CAMPAIGNER_SMTP_FROM to the address the briefings come from, e.g. press@ccbl.example")
         if user and not password:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from campaigner.calendar.records import (
     DEFAULT_GRACE,
+    JOURNALISTS,
     RAPID_FILE,
     REPEATS,
     Account,
     Calendar,
     Campaign,
+    Contact,
     Event,
     Feed,
     Journalist,
@@ -38,7 +40,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_GRACE", "RAPID_FILE", "REPEATS", "Account", "Calendar", "Campaign", "Event", "Feed",
+    "DEFAULT_GRACE", "JOURNALISTS", "RAPID_FILE", "REPEATS", "Account", "Calendar", "Campaign", "Contact", "Event", "Feed",
     "Journalist", "Media", "suggest",
     "load_calendar", "slug", "ACCOUNT_KEYS", "CAMPAIGN_KEYS", "EVENT_KEYS", "TOP_KEYS", "parse_duration",
     "read_yaml", "MarkedDict", "MarkedList",

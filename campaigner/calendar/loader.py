@@ -14,14 +14,15 @@ from campaigner.calendar.checker import Checker, describe
 from campaigner.calendar.quiet import load_quiet
 from campaigner.calendar.records import (
     DEFAULT_GRACE,
+    JOURNALISTS,
     RAPID_FILE,
     REPEATS,
     Account,
     Calendar,
     Campaign,
+    Contact,
     Event,
     Feed,
-    Journalist,
     Media,
     suggest,
 )
@@ -48,7 +49,7 @@ EVENT_KEYS = (
     "id", "kind", "template", "date", "time", "repeat", "until", "accounts", "goal", "vars",
     "link", "media", "draft", "thread", "grace", "approved_by", "approved_at", "rejected_by", "rejected_at",
 )
-TOP_KEYS = ("campaign", "accounts", "events", "feeds", "journalists", "quiet")
+TOP_KEYS = ("campaign", "accounts", "events", "feeds", "contacts", "journalists", "quiet")
 
 
 def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
@@ -310,23 +311,73 @@ def _feeds(c: Checker, doc: MarkedDict) -> tuple[Feed, ...]:
     return tuple(out)
 
 
-def _journalists(c: Checker, doc: MarkedDict, campaign: Campaign | None, root: Path) -> tuple[Journalist, ...]:
-    if isinstance(doc.get("journalists"), str):  # a CSV file with name,email,languages columns
-        return _journalists_csv(c, root / doc["journalists"], c.at_value(doc, "journalists"), campaign)
-    out = []
-    for i, j in c.mappings(doc, "journalists", "{name, email, languages} or the name of a CSV file"):
-        c.keys(j, ("name", "email", "languages"), f"journalists[{i}]", required=("name", "email"))
-        name, email = c.string(j, "name", f"journalists[{i}]"), c.string(j, "email", f"journalists[{i}]")
-        if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-            c.error(c.at_value(j, "email"), f"journalists[{i}].email: '{email}' is not an email address")
+_EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")  # no '/': the address is part of a briefing's ledger key
+_GROUP = re.compile(r"^[a-z][a-z0-9_-]*$")  # a group's name is part of template names and ledger keys
+CONTACT_KEYS = ("name", "email", "languages", "role")
+
+
+def contact_files(doc: Any) -> list[str]:
+    """The CSV files a calendar document names for its contact groups (relative to its folder)."""
+    if not isinstance(doc, dict):
+        return []
+    groups = doc.get("contacts")
+    out = [doc["journalists"]] if isinstance(doc.get("journalists"), str) else []
+    if isinstance(groups, dict):
+        out += [v for v in groups.values() if isinstance(v, str)]
+    return out
+
+
+def _contacts(c: Checker, doc: MarkedDict, campaign: Campaign | None, root: Path) -> dict[str, tuple[Contact, ...]]:
+    """`contacts:` (group -> a list of {name, email, languages, role} or a CSV file), with `journalists:`
+    standing for the group `journalists`."""
+    out: dict[str, tuple[Contact, ...]] = {}
+    groups = doc.get("contacts")
+    if groups is not None and not isinstance(groups, MarkedDict):
+        c.error(c.at_value(doc, "contacts"), "contacts: expected a mapping of group names to lists of {name, email, languages, role} "
+                "or to CSV files, e.g. contacts: {journalists: press.csv, officials: [...]}")
+        groups = None
+    for group in list(groups or {}):
+        assert groups is not None
+        if not isinstance(group, str) or not _GROUP.match(group):
+            c.error(c.at_key(groups, group), f"contacts: '{group}' is not a group name: use lowercase letters, digits, '-' and '_', e.g. officials")
             continue
-        langs = c.string_list(j, "languages", f"journalists[{i}]") or (campaign.languages[:1] if campaign else ("en",))
+        out[group] = _group(c, groups, group, f"contacts.{group}", campaign, root)
+    if "journalists" in doc:
+        if JOURNALISTS in out:
+            c.error(c.at_key(doc, "journalists"), "journalists: the group is also under contacts:; keep one (journalists: is the old "
+                    "spelling of contacts: {journalists: ...})")
+        else:
+            out[JOURNALISTS] = _group(c, doc, "journalists", "journalists", campaign, root)
+    return out
+
+
+def _group(c: Checker, parent: MarkedDict, key: str, label: str, campaign: Campaign | None, root: Path) -> tuple[Contact, ...]:
+    default_langs = campaign.languages[:1] if campaign else ("en",)
+    value = parent.get(key)
+    if isinstance(value, str):  # a CSV file with name,email,languages[,role] columns
+        return _group_csv(c, root / value, c.at_value(parent, key), label, default_langs)
+    if not isinstance(value, list):
+        c.error(c.at_value(parent, key), f"{label}: expected a list of {{name, email, languages, role}} or the name of a CSV file")
+        return ()
+    out = []
+    for i, item in enumerate(value):
+        where = value.item_marks[i] if isinstance(value, MarkedList) else parent.mark
+        j = c.mapping(item, where, f"{label}[{i}]")
+        if j is None:
+            continue
+        c.keys(j, CONTACT_KEYS, f"{label}[{i}]", required=("name", "email"))
+        name, email = c.string(j, "name", f"{label}[{i}]"), c.string(j, "email", f"{label}[{i}]")
+        if email and not _EMAIL.match(email):
+            c.error(c.at_value(j, "email"), f"{label}[{i}].email: '{email}' is not an email address")
+            continue
+        langs = c.string_list(j, "languages", f"{label}[{i}]") or default_langs
+        role = c.string(j, "role", f"{label}[{i}]") if "role" in j else None
         if name and email:
-            out.append(Journalist(name, email, langs))
+            out.append(Contact(name, email, langs, role or None))
     return tuple(out)
 
 
-def _journalists_csv(c: Checker, path: Path, where: tuple[int, int], campaign: Campaign | None) -> tuple[Journalist, ...]:
+def _group_csv(c: Checker, path: Path, where: tuple[int, int], label: str, default_langs: tuple[str, ...]) -> tuple[Contact, ...]:
     import csv
 
     try:
@@ -336,19 +387,19 @@ def _journalists_csv(c: Checker, path: Path, where: tuple[int, int], campaign: C
         c.problems.extend(exc.problems)
         return ()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
-        c.error(where, f"journalists: cannot read '{path.name}': {getattr(exc, 'strerror', None) or exc}")
+        c.error(where, f"{label}: cannot read '{path.name}': {getattr(exc, 'strerror', None) or exc}")
         return ()
     except csv.Error as exc:
-        c.error(where, f"journalists: '{path.name}' is not a CSV file of name,email,languages: {exc}")
+        c.error(where, f"{label}: '{path.name}' is not a CSV file of name,email,languages,role: {exc}")
         return ()
     out = []
     for n, row in enumerate(rows, start=2):
         name, email = (row.get("name") or "").strip(), (row.get("email") or "").strip()
-        if not name or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-            c.problems.append(problem_at(path, n, 1, "each row needs a name and a valid email (columns: name,email,languages)"))
+        if not name or not _EMAIL.match(email):
+            c.problems.append(problem_at(path, n, 1, "each row needs a name and a valid email (columns: name,email,languages,role)"))
             continue
         langs = tuple(x for x in re.split(r"[\s,;]+", row.get("languages") or "") if x)
-        out.append(Journalist(name, email, langs or (campaign.languages[:1] if campaign else ("en",))))
+        out.append(Contact(name, email, langs or default_langs, (row.get("role") or "").strip() or None))
     return tuple(out)
 
 
@@ -387,7 +438,7 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
     seen: dict[str, Path] = {}
     events = _events(c, doc, accounts, campaign, root, seen, path)
     feeds = _feeds(c, doc)
-    journalists = _journalists(c, doc, campaign, root)
+    contacts = _contacts(c, doc, campaign, root)
 
     rapid = root / RAPID_FILE
     if rapid.exists():
@@ -408,10 +459,9 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
     if on_problems and warnings:
         on_problems(list(warnings))
     sources = [path, *([rapid] if rapid.exists() else [])]
-    if isinstance(doc.get("journalists"), str):
-        sources.append(root / doc["journalists"])
+    sources += [root / name for name in contact_files(doc)]
     sources += dict.fromkeys(m.path for e in events for m in e.media)
-    return Calendar(path, campaign, accounts, tuple(events), feeds, journalists, warnings, tuple(sources), quiet=quiet)
+    return Calendar(path, campaign, accounts, tuple(events), feeds, contacts, warnings, tuple(sources), quiet=quiet)
 
 
 def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: list[Problem]) -> list[Event]:

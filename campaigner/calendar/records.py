@@ -39,12 +39,18 @@ class Feed(NamedTuple):
     keywords: tuple[str, ...]
 
 
-class Journalist(NamedTuple):
-    """A journalist to brief by email, in their languages."""
+class Contact(NamedTuple):
+    """Someone the campaign briefs by email (a journalist, an official, a partner), in their languages."""
 
     name: str
     email: str
     languages: tuple[str, ...]
+    role: str | None = None  # e.g. "Minister of Foreign Affairs": templates may address them by it
+
+
+Journalist = Contact  # the name from before contact groups
+
+JOURNALISTS = "journalists"  # the group `journalists:` stands for, and `brief`'s default
 
 
 class Campaign(NamedTuple):
@@ -116,11 +122,16 @@ class Calendar(NamedTuple):
     accounts: dict[str, Account]
     events: tuple[Event, ...]
     feeds: tuple[Feed, ...] = ()
-    journalists: tuple[Journalist, ...] = ()
+    contacts: dict[str, tuple[Contact, ...]] = {}  # group name -> its contacts, in the calendar's order
     warnings: tuple[Problem, ...] = ()
-    # Every file the calendar was built from: calendar.yaml, rapid.yaml, a journalists CSV, media.
+    # Every file the calendar was built from: calendar.yaml, rapid.yaml, contacts CSVs, media.
     sources: tuple[Path, ...] = ()
     quiet: tuple[QuietWindow, ...] = ()  # quiet periods (calendar/quiet.py), in order, none overlapping
+
+    @property
+    def journalists(self) -> tuple[Contact, ...]:
+        """The `journalists` group (what `journalists:` declares)."""
+        return self.contacts.get(JOURNALISTS, ())
 
     @property
     def root(self) -> Path:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="When it is due: an ISO date-time (local campaign time without an offset); default now.", show_default=False)]
 DraftOpt = Annotated[bool, typer.Option("--draft", help="Write it as a draft: shown by plan, published only after 'campaigner approve ID'.")]
 PostNowOpt = Annotated[bool, typer.Option("--post", help="Publish it at once through the same engine as 'campaigner post' (same ledger, at most once).")]
+ToOpt = Annotated[Optional[list[str]], typer.Option("--to", metavar="GROUP", help="A contact group to brief (repeatable; default: journalists), e.g. --to officials.", show_default=False)]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the event, its posts (and emails) without writing or sending anything.")]
 ReviewerOpt = Annotated[Optional[str], typer.Option("--reviewer", help="Who approves it when its kind needs approval (default: your user name).", show_default=False)]
 DespiteQuietOpt = Annotated[bool, typer.Option("--despite-quiet", help="With --post: publish even during a quiet window that holds this kind (see the calendar's quiet:).")]
@@ -66,7 +67,8 @@ def condemn(
     draft: DraftOpt = False,
     post_now: PostNowOpt = False,
     despite_quiet: DespiteQuietOpt = False,
-    brief: Annotated[bool, typer.Option("--brief", help="Also email each journalist in the calendar, once, in their language (SMTP from CAMPAIGNER_SMTP_*).")] = False,
+    brief: Annotated[bool, typer.Option("--brief", help="Also email each contact of the groups given with --to (default: journalists), once, in their language (SMTP from CAMPAIGNER_SMTP_*).")] = False,
+    to: ToOpt = None,
     dry_run: DryRunOpt = False,
     reviewer: ReviewerOpt = None,
     calendar: CalendarOpt = Path("calendar.yaml"),
@@ -86,7 +88,8 @@ def condemn(
         entry = rapid.condemnation_entry(rt.calendar, due, report=report, source=source, weapon=weapon, weapon_km=weapon_km, where=where, by=by, title=title,
                                            where_km=where_km, by_km=by_km, alleged=alleged)
         _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
-                 post_now=post_now, brief=brief, dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet)
+                 post_now=post_now, brief=brief or bool(to), dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet,
+                 groups=_groups(to))
 
 
 def praise(
@@ -120,11 +123,18 @@ def praise(
                  post_now=post_now, brief=False, dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet)
 
 
+def _groups(to: list[str] | None) -> tuple[str, ...]:
+    from campaigner.calendar import JOURNALISTS
+
+    return tuple(g.strip() for item in to or [JOURNALISTS] for g in item.split(",") if g.strip()) or (JOURNALISTS,)
+
+
 def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: bool, dry_run: bool, as_json: bool,
-             despite_quiet: bool = False) -> None:
+             despite_quiet: bool = False, groups: tuple[str, ...] = ()) -> None:
     from campaigner.respond import respond
 
-    response = respond(rt, entry, due, post_now=post_now, brief=brief, dry_run=dry_run, despite_quiet=despite_quiet)
+    response = respond(rt, entry, due, post_now=post_now, brief=brief, dry_run=dry_run, despite_quiet=despite_quiet,
+                       groups=groups or _groups(None))
     written = response.written
     assert written is not None
     if as_json:
@@ -146,21 +156,22 @@ def _respond(rt: Session, entry: dict, due: datetime, *, post_now: bool, brief: 
 
 def _briefs_json(response: Response, out: dict) -> None:
     if response.emails is not None:
-        out["briefs"] = [{"id": e.id, "to": e.journalist.email, "language": e.language, "subject": e.subject, "body": e.body} for e in response.emails]
+        out["briefs"] = [{"id": e.id, "group": e.group, "to": e.contact.email, "language": e.language, "subject": e.subject, "body": e.body}
+                         for e in response.emails]
     elif response.briefs is not None:
         out["briefs"] = [r.as_json() for r in response.briefs]
 
 
 def _print_briefs(response: Response) -> None:
     for e in response.emails or []:
-        typer.echo(f"--- would email {e.journalist.name} <{e.journalist.email}> ({e.language})")
+        typer.echo(f"--- would email {e.contact.name} <{e.contact.email}> ({e.group}, {e.language})")
         typer.echo(f"Subject: {e.subject}\n")
         typer.echo(e.body)
     for r in response.briefs or []:
         if r.status == "sent":
-            typer.echo(f"emailed {r.to} ({r.language}) {r.message_id}")
+            typer.echo(f"emailed {r.to} ({r.group}, {r.language}) {r.message_id}")
         elif r.status == "already":
-            typer.echo(f"already briefed {r.to}")
+            typer.echo(f"already briefed {r.to} ({r.group})")
         else:
             _print.error_lines([f"{r.status} {r.id}: {r.error}"])
 
@@ -198,20 +209,21 @@ def _post_json(p: Post) -> dict:
 
 
 def brief(
-    event_id: Annotated[str, typer.Argument(help="The event to brief journalists about, e.g. condemn-2026-11-30-hrw-3f2a1c.")],
+    event_id: Annotated[str, typer.Argument(help="The event to brief contacts about, e.g. condemn-2026-11-30-hrw-3f2a1c.")],
+    to: ToOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the emails instead of sending them.")] = False,
     calendar: CalendarOpt = Path("calendar.yaml"),
     now: NowOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Email each journalist the event's report link and statement in their language, once (e.g. after approving a draft)."""
+    """Email each contact of a group (--to, default journalists) the event's letter in their language, once (e.g. after approving a draft)."""
     from campaigner.rapid import event_posts
     from campaigner.respond import briefing
 
     with session(calendar, db=db, now=now, write=not dry_run) as rt:
         event = rt.calendar.require(event_id)
-        response = briefing(rt, event, event_posts(rt.calendar, event, renderer=rt.renderer), dry_run=dry_run)
+        response = briefing(rt, event, event_posts(rt.calendar, event, renderer=rt.renderer), groups=_groups(to), dry_run=dry_run)
     if as_json:
         out: dict[str, Any] = {"event": event.id}
         _briefs_json(response, out)
