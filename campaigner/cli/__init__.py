@@ -62,7 +62,7 @@ SUMMARIES: dict[str, str] = {
     "praise": "Praise a country for joining a treaty, the day we learn of it: one event in rapid.yaml.",
     "approve": "Approve a draft in rapid.yaml: record who and when; if its time has passed it becomes due now.",
     "reject": "Reject an event in rapid.yaml: it stays there, marked rejected, and is never published.",
-    "brief": "Email each journalist the event's report link and statement in their language, once (e.g. after approving a draft).",
+    "brief": "Email each contact of a group (--to, default journalists) the event's letter in their language, once (e.g. after approving a draft).",
     "diff": "Show the posts this calendar adds, removes or changes compared with a git revision; exit 1 when any differ.",
     "watch": "Fetch every feed in the calendar; each new item matching a keyword becomes one draft in rapid.yaml. Silent when nothing is new; meant for cron.",
     "accounts": "Accounts and their credentials.",
