@@ -54,6 +54,10 @@ def echo_all() -> str:
 def canaries(monkeypatch):
     for k, v in CANARIES.items():
         monkeypatch.setenv(k, v)
+    # The SMTP password's user, as a configured campaign has it: the base64 of user:password (and
+    # AUTH PLAIN) is hidden only when the user is known. Without this, the CLI test below passed
+    # only after another test had left that pair in the redaction registry.
+    monkeypatch.setenv("CAMPAIGNER_SMTP_USER", SMTP_USER)
 
 
 def leaks(haystacks: list[str]) -> list[str]:

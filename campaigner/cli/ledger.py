@@ -15,11 +15,9 @@ app = typer.Typer(help="Create a ledger, or copy a campaign's ledger to another 
 @app.command("init")
 def init(url: Annotated[str, typer.Argument(help="The new ledger: sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME.")]) -> None:
     """Create the ledger at URL (its tables; a PostgreSQL database itself is made by its administrator)."""
-    from campaigner.ledger import ledger_exists, mask_url, open_ledger
+    from campaigner.ledger import admin, mask_url
 
-    existed = ledger_exists(url)
-    open_ledger(url, create=True).close()
-    typer.echo(f"{mask_url(url)}: {'already a campaigner ledger, up to date' if existed else 'ledger created'}")
+    typer.echo(f"{mask_url(url)}: {'already a campaigner ledger, up to date' if admin.init(url) else 'ledger created'}")
 
 
 @app.command("copy")
@@ -30,26 +28,12 @@ def copy(
     calendar: CalendarOpt = Path("calendar.yaml"),
 ) -> None:
     """Copy one campaign's whole ledger (posts and their history, runs, feed items); rows already there are kept, never overwritten."""
-    from campaigner.ledger import campaign_key, mask_url, open_ledger
+    from campaigner.ledger import admin, campaign_key, mask_url
 
     if campaign is None:
         with session(calendar) as rt:
             campaign = campaign_key(rt.calendar.campaign)
-    src = open_ledger(source, readonly=True, campaign=campaign)
-    try:
-        if not src.exists:
-            from campaigner.errors import ConfigError
-
-            raise ConfigError(f"--from {mask_url(source)}: no ledger there")
-        dump = src.dump()
-    finally:
-        src.close()
-    dst = open_ledger(target, create=True, campaign=campaign)
-    try:
-        loaded = dst.load(dump)
-    finally:
-        dst.close()
-    kept = len(dump.posts) - loaded.posts
+    loaded, kept = admin.copy(source, target, campaign)
     typer.echo(f"copied campaign {campaign} from {mask_url(source)} to {mask_url(target)}: {loaded.posts} post(s), {loaded.log} history line(s), "
                f"{loaded.runs} run(s), {loaded.feed_items} feed item(s), {loaded.feed_states} feed state(s)"
                + (f"; {kept} post(s) were already there in the same state" if kept else ""))
