@@ -64,7 +64,7 @@ def respond(rt: Session, entry: dict[str, Any], due: datetime, *, post_now: bool
     window = held_at(str(entry.get("kind")), entry.get("goal"), due, rt.calendar.quiet)
     if window is not None and post_now and not despite_quiet:
         fate = "skipped, never sent" if window.after == "skip" else "sent when the window ends"
-        raise ConfigError(f"--post: quiet window '{window.name}' ({window.span()}) holds {entry.get('kind')} posts"
+        raise ConfigError(f"--post: quiet window '{window.name}' ({window.span()}) holds {entry.get('kind')} posts, by {window.by(str(entry.get('kind')), entry.get('goal'))}"
                           + (f" ({window.note})" if window.note else "")
                           + f": nothing was written or sent; leave out --post and 'campaigner post' holds it ({fate}), "
                             "or give --despite-quiet to publish it now anyway")

@@ -74,11 +74,12 @@ def looks_back_to(since: datetime, now: datetime, quiet: Sequence[QuietWindow], 
 
 
 def looked_at(post: Post, since: datetime, now: datetime, quiet: Sequence[QuietWindow]) -> bool:
-    """Whether a run over (since, now] must consider this post: due then, or deferred to then."""
+    """Whether a run over (since, now] must consider this post: due then; or deferred by a window, from
+    its own due time (held, and said so) until the window's end, and then while due then."""
     if since < post.due <= now:
         return True
     due = due_at(post, quiet) if quiet else post.due
-    return due is not None and due != post.due and since < due <= now
+    return due is not None and due != post.due and post.due <= now and since < due
 
 
 def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: datetime, grace_for: Callable[[Post], timedelta],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_a_window_without_hold_holds_everything_but_condemnations_unless_named(q
 DEFER = """quiet:
   - name: pause
     from: "2026-12-03 08:00"
-    to: 2026-12-04
+    to: 2026-12-12
     hold: {kind: [un-vote]}
     after: defer
 """
@@ -122,31 +123,31 @@ DEFER = """quiet:
 def test_defer_sends_a_held_post_when_the_window_ends_at_its_own_time_within_grace(quiet_cal, tmp_path):
     cal = quiet_cal(DEFER)
     vote = plan_json(cal)["vote"]
-    assert (vote["status"], vote["held_by"], vote["deferred_to"]) == ("held", "pause", "2026-12-05T10:00:00+07:00")
+    assert (vote["status"], vote["held_by"], vote["deferred_to"]) == ("held", "pause", "2026-12-13T10:00:00+07:00")
 
     run = invoke("post", "--calendar", str(cal), "--now", AFTER_ALL, "-v")
     assert run.exit_code == 0, run.output
-    assert "held vote/2026-12-03/alpha/en: held by quiet window 'pause' (2026-12-03 08:00 to 2026-12-04): due 2026-12-05 10:00 when it ends (after: defer)" in run.stdout
+    assert "held vote/2026-12-03/alpha/en: held by quiet window 'pause' (2026-12-03 08:00 to 2026-12-12): due 2026-12-13 10:00 when it ends (after: defer)" in run.stdout
     assert sorted(s["text"].split(" for ")[0] for s in sends(tmp_path / "sent.jsonl")) == ["Note 1", "Note 3", "Note 4"]
     quiet_run = invoke("post", "--calendar", str(cal), "--now", "2026-12-03T12:35:00+07:00")
     assert quiet_run.exit_code == 0 and quiet_run.stdout == ""  # a held post is not news at every cron run
 
-    before = invoke("post", "--calendar", str(cal), "--now", "2026-12-05T09:59:00+07:00", "--dry-run")
+    before = invoke("post", "--calendar", str(cal), "--now", "2026-12-13T09:59:00+07:00", "--dry-run")
     assert "would send vote" not in before.stdout and "held: vote/2026-12-03/alpha/en" in before.stdout
-    # Two days after its own due time, far past the usual lookback: found because its window deferred it.
-    sent = invoke("post", "--calendar", str(cal), "--now", "2026-12-05T10:01:00+07:00")
+    # Ten days after its own due time, past any lookback (the last run's, at most 7 days): found because its window deferred it.
+    sent = invoke("post", "--calendar", str(cal), "--now", "2026-12-13T10:01:00+07:00")
     assert sent.exit_code == 0, sent.output
     assert "published vote/2026-12-03/alpha/en" in sent.stdout
     assert sorted(s["text"].split(" for ")[0] for s in sends(tmp_path / "sent.jsonl")) == ["Note 1", "Note 2", "Note 3", "Note 4"]
-    assert invoke("post", "--calendar", str(cal), "--now", "2026-12-05T10:30:00+07:00").stdout == ""  # at most once
+    assert invoke("post", "--calendar", str(cal), "--now", "2026-12-13T10:30:00+07:00").stdout == ""  # at most once
 
 
 def test_a_deferred_post_not_sent_within_its_grace_after_the_window_is_missed(quiet_cal, tmp_path):
     cal = quiet_cal(DEFER)
-    result = invoke("post", "--calendar", str(cal), "--now", "2026-12-05T16:30:00+07:00", "--json")
+    result = invoke("post", "--calendar", str(cal), "--now", "2026-12-13T16:30:00+07:00", "--json")
     rows = {r["id"]: r for r in json.loads(result.stdout)}
     assert rows["vote/2026-12-03/alpha/en"]["status"] == "missed"
-    assert "2026-12-05T10:00:00+07:00" in rows["vote/2026-12-03/alpha/en"]["error"]
+    assert "2026-12-13T10:00:00+07:00" in rows["vote/2026-12-03/alpha/en"]["error"]
     assert result.exit_code == 1
 
 
@@ -252,7 +253,7 @@ def test_condemn_post_during_a_window_that_holds_condemnations_is_refused_unless
             "--now", "2026-11-30T14:05:00"]
     refused = invoke(*args, "--post")
     assert refused.exit_code == 2
-    assert ("--post: quiet window 'ceasefire-talks' (2026-11-29 to 2026-12-01) holds condemnation posts (talks in Kuala Lumpur): "
+    assert ("--post: quiet window 'ceasefire-talks' (2026-11-29 to 2026-12-01) holds condemnation posts, by kind condemnation (talks in Kuala Lumpur): "
             "nothing was written or sent; leave out --post and 'campaigner post' holds it (skipped, never sent), "
             "or give --despite-quiet to publish it now anyway") in refused.stderr
     assert not (cal.parent / "rapid.yaml").exists() and sends(tmp_path / "sent.jsonl") == []
@@ -264,8 +265,18 @@ def test_condemn_post_during_a_window_that_holds_condemnations_is_refused_unless
 
     praise = ["praise", "Tuvalu", "--joined", "2027-05-28", "--calendar", str(cal), "--now", "2027-05-30T10:00:00", "--post"]
     held = invoke(*praise)
-    assert held.exit_code == 2 and "quiet window 'elections' (2027-05-23 to 2027-06-06) holds accession posts" in held.stderr
+    assert held.exit_code == 2 and "quiet window 'elections' (2027-05-23 to 2027-06-06) holds accession posts, by goal universalization" in held.stderr
     written = invoke(*praise[:-1])  # without --post: written, and the note says post will hold it
     assert written.exit_code == 0, written.output
     assert "falls in quiet window 'elections' (2027-05-23 to 2027-06-06): 'campaigner post' will record it as skipped, never sent" in written.stderr
     assert len(sends(tmp_path / "sent.jsonl")) == 3
+
+
+def test_the_snapshot_cache_sees_an_edited_window_at_once(shipped):
+    args = ["plan", "--calendar", str(shipped), "--from", "2027-05-30", "--to", "2027-05-30", "--json"]
+    first = json.loads(invoke(*args).stdout)
+    assert {r["status"] for r in first} == {"held"}
+    assert list(Path(os.environ["CAMPAIGNER_CACHE_DIR"]).glob("*.pickle"))  # the plan above was stored
+    assert json.loads(invoke(*args).stdout) == first  # served from the snapshot, the same
+    shipped.write_text(shipped.read_text(encoding="utf-8").replace("    from: 2027-05-23\n", "    from: 2027-05-31\n"), encoding="utf-8")
+    assert {(r["status"], r["held_by"]) for r in json.loads(invoke(*args).stdout)} == {("pending", None)}

@@ -86,6 +86,12 @@ class QuietWindow(NamedTuple):
             return "every kind but condemnation"
         return ", ".join([*(f"goal {g}" for g in sorted(self.goals)), *(f"kind {k}" for k in sorted(self.kinds))])
 
+    def by(self, kind: str, goal: str | None) -> str:
+        """Which of what it holds holds this kind and goal: 'kind un-vote', 'goal universalization'."""
+        if self.everything:
+            return self.what()
+        return f"kind {kind}" if kind in self.kinds else f"goal {goal}"
+
     def reason(self) -> str:
         """Why a post is held, as recorded with it and shown beside it."""
         return f"held by quiet window '{self.name}' ({self.span()})"
@@ -256,9 +262,8 @@ def held_events(calendar: Any) -> list[Any]:
             if not held:
                 continue
             when = ", ".join(d.strftime("%Y-%m-%d %H:%M") for d in held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
-            by = f"kind {event.kind}" if event.kind in w.kinds else f"goal {event.goal}" if event.goal in w.goals else f"kind {event.kind}"
             fate = "recorded as skipped, never sent (after: skip)" if w.after == "skip" else "sent when the window ends (after: defer)"
             problems.append(problem_at(event.file, event.line, 1,
-                f"event '{event.id}': its post(s) on {when} fall in quiet window '{w.name}' ({w.span()}), which holds {by}: "
+                f"event '{event.id}': its post(s) on {when} fall in quiet window '{w.name}' ({w.span()}), which holds {w.by(event.kind, event.goal)}: "
                 f"they will be {fate}; move the event, or change the window, if that is not what you want", "warning"))
     return problems
