@@ -391,3 +391,23 @@ def test_the_shipped_calendar_writes_formal_letters_to_officials_in_khmer_and_en
     bodies = {b["language"]: b["body"] for b in json.loads(praise.stdout)["briefs"]}
     assert "urge the Royal Government of Cambodia to follow Vanuatu and join the Convention on Cluster Munitions" in bodies["en"]
     assert "ចូលជាភាគីនៃអនុសញ្ញាហាមឃាត់គ្រាប់បែកចង្កោម" in bodies["km"] and "វ៉ានូអាទូ" in bodies["km"]
+
+
+def test_praise_briefs_the_officials_with_the_shipped_accession_letters_once(shipped, smtp):
+    def praise(now: str):
+        return runner.invoke(app, ["praise", "Tuvalu", "--joined", "2026-11-20", "--treaty", "ccm", "--brief", "--to", "officials",
+                                   "--calendar", str(shipped), "--now", now])
+
+    first = praise("2026-11-30T10:00")
+    assert first.exit_code == 0, first.output
+    got = smtp.parsed()
+    assert sorted(got) == ["cambodia-mission-geneva@example.org", "cmaa@example.org", "mfaic@example.org"]
+    en = got["cambodia-mission-geneva@example.org"]
+    assert subject(en).endswith("Tuvalu has joined the Convention on Cluster Munitions; a request to the Royal Government of Cambodia")
+    assert "We respectfully urge the Royal Government of Cambodia to follow Tuvalu and join the Convention on Cluster Munitions" in en.get_content()
+    km = got["mfaic@example.org"].get_content()
+    assert km.startswith("សូមគោរពជូន ក្រសួងការបរទេស") and "កម្មវត្ថុ៖ សំណើសុំឱ្យរាជរដ្ឋាភិបាលកម្ពុជា ចូលជាភាគីនៃអនុសញ្ញាហាមឃាត់គ្រាប់បែកចង្កោម" in km
+    assert got["mfaic@example.org"]["Content-Language"] == "km"
+    again = praise("2026-11-30T11:00")
+    assert again.exit_code == 0 and "already briefed mfaic@example.org (officials)" in again.stdout
+    assert len(smtp.messages) == 3

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="When it is due: an ISO date-time (local campaign time without an offset); default now.", show_default=False)]
 DraftOpt = Annotated[bool, typer.Option("--draft", help="Write it as a draft: shown by plan, published only after 'campaigner approve ID'.")]
 PostNowOpt = Annotated[bool, typer.Option("--post", help="Publish it at once through the same engine as 'campaigner post' (same ledger, at most once).")]
+BriefOpt = Annotated[bool, typer.Option("--brief", help="Also email each contact of the groups given with --to (default: journalists), once, in their language (SMTP from CAMPAIGNER_SMTP_*).")]
 ToOpt = Annotated[Optional[list[str]], typer.Option("--to", metavar="GROUP", help="A contact group to brief (repeatable; default: journalists), e.g. --to officials.", show_default=False)]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the event, its posts (and emails) without writing or sending anything.")]
 ReviewerOpt = Annotated[Optional[str], typer.Option("--reviewer", help="Who approves it when its kind needs approval (default: your user name).", show_default=False)]
@@ -67,7 +68,7 @@ def condemn(
     draft: DraftOpt = False,
     post_now: PostNowOpt = False,
     despite_quiet: DespiteQuietOpt = False,
-    brief: Annotated[bool, typer.Option("--brief", help="Also email each contact of the groups given with --to (default: journalists), once, in their language (SMTP from CAMPAIGNER_SMTP_*).")] = False,
+    brief: BriefOpt = False,
     to: ToOpt = None,
     dry_run: DryRunOpt = False,
     reviewer: ReviewerOpt = None,
@@ -102,6 +103,8 @@ def praise(
     draft: DraftOpt = False,
     post_now: PostNowOpt = False,
     despite_quiet: DespiteQuietOpt = False,
+    brief: BriefOpt = False,
+    to: ToOpt = None,
     dry_run: DryRunOpt = False,
     reviewer: ReviewerOpt = None,
     calendar: CalendarOpt = Path("calendar.yaml"),
@@ -120,7 +123,8 @@ def praise(
         entry = rapid.accession_entry(rt.calendar, due, country=country.strip(), joined=joined_day, treaty=treaty,
                                       party_number=party_number, country_km=country_km)
         _respond(rt, rapid.review(entry, rt.calendar, draft=draft, who=_who(reviewer), now=rt.now), due,
-                 post_now=post_now, brief=False, dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet)
+                 post_now=post_now, brief=brief or bool(to), dry_run=dry_run, as_json=as_json, despite_quiet=despite_quiet,
+                 groups=_groups(to))
 
 
 def _groups(to: list[str] | None) -> tuple[str, ...]:
