@@ -45,6 +45,7 @@ class Overview(NamedTuple):
     failing_runs: list[RunRecord]  # the latest runs, while they keep ending in a configuration error (newest first)
     silent_for: timedelta | None  # how long no run has started, when that is longer than CRON_SILENCE
     horizon: tuple[str, ...] = ()  # accounts with nothing planned in the coming weeks (horizon.py), one line each
+    settle: dict[str, str] = {}  # unknown post id -> what reconciling can do for it
 
 
 def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Renderer | None = None) -> Overview:
@@ -74,9 +75,13 @@ def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Render
         failing.append(run)
     last = recent[0] if recent else None
     silent = now - last.started_at if last is not None and now - last.started_at > CRON_SILENCE else None
+    from campaigner import reconcile
+
+    unknown = ledger.records(states=["unknown"])
     return Overview(
+        settle={r.id: reconcile.how(r, calendar, ledger, now) for r in unknown},
         ledger_exists=ledger.exists, posts=posts, briefings=briefings,
-        unknown=ledger.records(states=["unknown"]), failed=ledger.records(states=["failed"]),
+        unknown=unknown, failed=ledger.records(states=["failed"]),
         missed=ledger.records(states=["missed"], since=now - timedelta(days=30)),
         due=sorted(due, key=lambda d: (d.missed_at, d.post.id)), upcoming=upcoming,
         last_run=last, failing_runs=failing, silent_for=silent,

@@ -209,6 +209,8 @@ class Publisher:
         publish despite them, as `condemn --despite-quiet` does)."""
         report = RunReport(self.run_id)
         wanted = set(accounts) if accounts else None
+        if posts is None and command == "post":
+            report.results += self._settle_unknown(now, wanted)
         try:
             plan = preflight(self.calendar, self.ledger, now, accounts=wanted, posts=posts, check_credentials=check_credentials,
                              renderer=self.renderer, quiet=quiet)
@@ -257,6 +259,20 @@ class Publisher:
                 if self._ledger_failure is None:  # the run itself went well: only its end is not recorded
                     report.account_problems.append(f"the run's end could not be recorded: {exc}; {exc.advice}")
         return report
+
+    def _settle_unknown(self, now: datetime, wanted: set[str] | None) -> list[Result]:
+        """Unknown posts whose retry is provably safe (a platform that deduplicates by key) are
+        looked up first: found is published, absent is made pending and goes out in this run."""
+        if not self.ledger.exists or self.ledger.readonly:
+            return []
+        from campaigner import reconcile
+
+        try:
+            settled, _ = reconcile.settle(self.calendar, self.ledger, self.adapter_for, now, accounts=wanted, safe_only=True, renderer=self.renderer)
+        except LedgerWriteFailed as exc:
+            log.warning("unknown posts were not settled: %s", exc)
+            return []
+        return [Result(s.id, s.account, "published", url=s.url, error=f"settled: {s.detail}") for s in settled if s.outcome == "published"]
 
     def _refused(self, command: str, now: datetime, exc: ConfigError) -> None:
         """A run that a configuration error stopped before anything was claimed is still a run: it is

@@ -138,6 +138,7 @@ class FacebookAdapter(Adapter):
     optional_credentials = ("APP_TOKEN",)
     account_options = COMMON_OPTIONS + ("page_id", "graph_version")
     required_options = ("page_id",)
+    lookup = "text"  # the Page's posts since the claim, by text: Graph does not deduplicate
 
     @classmethod
     def option_problems(cls, options: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -222,6 +223,20 @@ class FacebookAdapter(Adapter):
                 raise Permanent(f"image {path} is {len(data):,} bytes; Facebook takes photos under 10 MB ({MAX_IMAGE_BYTES:,} bytes): make it smaller")
             images.append(_Image(path.name, data, mime, item.alt or None))
         return images
+
+    # -- finding a post whose outcome is unknown ------------------------------------------
+
+    def find(self, message: Message, since: datetime) -> Receipt | None:
+        """The Page's post with this text published since `since` (GET /{page}/posts), or None."""
+        graph = self._graph_api()
+        answer = self._call(lambda: graph.get_object(f"{self.page_id}/posts", fields="id,message,created_time,permalink_url",
+                                                     since=str(int(since.timestamp())), limit="50"),
+                            "reading the Page's posts", publishing=False)
+        wanted = _words(text_with_link(message) if message.media else message.text)
+        for post in answer.get("data") or []:
+            if isinstance(post, dict) and post.get("id") and _words(str(post.get("message") or "")) in (wanted, _words(message.text)):
+                return Receipt(str(post["id"]), str(post.get("permalink_url") or f"https://www.facebook.com/{post['id']}"))
+        return None
 
     # -- describe and check ----------------------------------------------------------------
 
@@ -377,6 +392,11 @@ def _regain_minutes(usage: Any) -> int:
     own = usage.get("estimated_time_to_regain_access")
     own = int(own) if isinstance(own, (int, float)) else 0
     return max([own] + [_regain_minutes(v) for v in usage.values() if isinstance(v, (dict, list))])
+
+
+def _words(text: str) -> str:
+    """A text compared by its words: Facebook may trim or fold its spacing."""
+    return " ".join(text.split())
 
 
 def _token_report(account: str, page: str, data: Mapping[str, Any]) -> AccountCheck:

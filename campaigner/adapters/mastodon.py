@@ -82,6 +82,7 @@ class MastodonAdapter(Adapter):
     rate_limits = (RateLimit(300, timedelta(hours=3), "account"),)  # Mastodon's limit on creating statuses
     idempotent = True
     idempotency_window = IDEMPOTENCY_WINDOW
+    lookup = "text"
     template_fallbacks = ("x",)  # the short texts written for X fit 500; the long ones rarely do
     credential_sets = (("ACCESS_TOKEN",),)
     account_options = COMMON_OPTIONS + ("instance", "max_characters")

@@ -69,6 +69,7 @@ class TelegramAdapter(Adapter):
     credential_sets = (("BOT_TOKEN",),)
     account_options = COMMON_OPTIONS + ("chat_id",)
     required_options = ("chat_id",)
+    lookup_note = "the Telegram Bot API cannot read a channel's history"
 
     def __init__(self, account: str, options: Mapping[str, Any], credentials: Mapping[str, str], session: Any = None):
         super().__init__(account, options, credentials, session)

@@ -114,6 +114,8 @@ class XAdapter(Adapter):
     pricing = Pricing(0.015, 0.20, "X's 2026 list prices")  # pay per use: per post created, more with a URL
     credential_sets = (("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"), ("BEARER_TOKEN",))
     account_options = COMMON_OPTIONS + ("username",)
+    lookup = "text"  # the user's posts since the claim
+    lookup_costs = True  # X bills every post read under pay-per-use pricing
 
     def __init__(self, account: str, options: Mapping[str, Any], credentials: Mapping[str, str], session: Any = None):
         super().__init__(account, options, credentials, session)
@@ -277,6 +279,26 @@ class XAdapter(Adapter):
             self._http = _TimedSession(self.session, self.timeout)
         return self._http
 
+    def find(self, message: Message, since: datetime) -> Receipt | None:
+        """The account's post with this text created since `since` (GET /2/users/:id/tweets), or None."""
+        import requests
+        import tweepy
+
+        client = self._tweepy()
+        try:
+            me = client.get_me(user_auth=self._oauth1)["data"]
+            self._username = self._username or me.get("username")
+            answer = client.get_users_tweets(me["id"], start_time=since.strftime("%Y-%m-%dT%H:%M:%SZ"), max_results=100,
+                                             exclude=["retweets"], user_auth=self._oauth1)
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise self._failure(exc, "reading the account's posts", publishing=False) from exc
+        wanted = " ".join(message.text.split())
+        for post in (answer.get("data") or []) if isinstance(answer, dict) else []:
+            # X shortens every link to t.co in the text it returns: compare with the links taken out.
+            if _unlinked(str(post.get("text") or "")) == _unlinked(wanted):
+                return Receipt(str(post["id"]), self._post_url(str(post["id"])))
+        return None
+
     def _tweepy(self) -> Any:
         """tweepy's Client on our session: no sleeping on rate limits, raw dicts back."""
         if self._client is None:
@@ -334,6 +356,13 @@ class XAdapter(Adapter):
         if isinstance(exc, errors.Forbidden) and any("duplicate content" in str(m).lower() for m in exc.api_messages):
             return Permanent(f"X refused a duplicate post for {self.account}: {said}", duplicate=True)
         return Permanent(f"X refused {what} for {self.account} ({status}): {said}")
+
+
+def _unlinked(text: str) -> str:
+    """A text's words with every URL as one mark, as X's t.co links and ours compare."""
+    import re
+
+    return " ".join(re.sub(r"https?://\S+", "<link>", text).split())
 
 
 def _raise_for_status(response: Any) -> None:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "report"),
     "post": ("post", "post"),
     "resolve": ("post", "resolve"),
+    "reconcile": ("reconcile", "reconcile"),
     "status": ("status", "status"),
     "history": ("status", "history"),
     "cron": ("cron", "cron"),

@@ -40,7 +40,7 @@ def status(
         typer.echo(json.dumps({
             "counts": view.posts,
             "briefings": view.briefings,
-            "unknown": [{"id": r.id, "account": r.account, "error": r.error, "resolve": _resolve_hint(r.id)} for r in view.unknown],
+            "unknown": [{"id": r.id, "account": r.account, "error": r.error, "resolve": _resolve_hint(r.id), "reconcile": view.settle.get(r.id)} for r in view.unknown],
             "failed": [{"id": r.id, "account": r.account, "transient": r.transient, "error": r.error,
                         "next_attempt": r.next_attempt.isoformat() if r.next_attempt else None} for r in view.failed],
             "missed": [{"id": r.id, "account": r.account, "due": r.due.isoformat(), "error": r.error} for r in view.missed],
@@ -71,7 +71,7 @@ def status(
     if view.unknown:
         out.append(f"\n{len(view.unknown)} post(s) may or may not have gone out. Check the account, then settle each:")
         for r in view.unknown:
-            out += [f"  {r.id}: {r.error}", f"    {_resolve_hint(r.id)}"]
+            out += [f"  {r.id}: {r.error}", f"    {_resolve_hint(r.id)}"] + ([f"    or: {view.settle[r.id]}"] if r.id in view.settle else [])
     permanent = [r for r in view.failed if not r.transient]
     transient = [r for r in view.failed if r.transient]
     if permanent:

@@ -1,0 +1,60 @@
+"""`campaigner reconcile` per platform: what each can answer, and never a resend where a platform
+cannot deduplicate (the five fake servers of test_five_platforms)."""
+
+from __future__ import annotations
+
+import json
+
+import responses
+
+from campaigner.adapters.bluesky import record_key
+from tests.test_five_platforms import DAY, EVENT, Platforms, cli, five  # noqa: F401 (five is a fixture)
+
+
+def test_each_platform_is_asked_only_what_it_can_answer(five):  # noqa: F811
+    cal = str(five)
+    post = {a: f"{EVENT}/{DAY}/{a}/en" for a in ("ccbl_x", "ccbl_facebook", "ccbl_telegram", "ccbl_mastodon", "ccbl_bsky")}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = Platforms(rsps)
+        fake.timeout_next = {"x", "telegram", "mastodon", "facebook", "bluesky"}
+        fake.lost = {"bluesky"}  # Bluesky's request never arrived: nothing under its key
+        fake.lookups_fail = True
+        first = cli("post", "--calendar", cal, "--now", f"{DAY}T11:05", "--json")
+        fake.lookups_fail = False
+        assert {r["id"] for r in json.loads(first.stdout) if r["status"] == "unknown"} == set(post.values())
+        creates = dict(fake.creates)
+
+        # Two hours later: Mastodon's Idempotency-Key has expired, so absent is not retried.
+        fake.md_statuses.clear()
+        done = cli("reconcile", "--calendar", cal, "--now", f"{DAY}T13:05", "--json")
+        assert done.exit_code == 1, done.output
+        settled = {s["id"]: s for s in json.loads(done.stdout)["settled"]}
+        assert settled[post["ccbl_telegram"]]["outcome"] == "cannot"
+        assert "the Telegram Bot API cannot read a channel's history" in settled[post["ccbl_telegram"]]["detail"]
+        assert settled[post["ccbl_telegram"]]["command"].startswith(f"campaigner resolve {post['ccbl_telegram']} --published URL")
+        assert settled[post["ccbl_x"]]["outcome"] == "unchecked" and "--x-reads" in settled[post["ccbl_x"]]["detail"]
+        assert settled[post["ccbl_mastodon"]]["outcome"] == "absent"
+        assert "cannot deduplicate a retry this late" in settled[post["ccbl_mastodon"]]["detail"]
+        assert settled[post["ccbl_facebook"]]["outcome"] == "published"
+        # Bluesky: absent under its key, so created with that key, once.
+        assert settled[post["ccbl_bsky"]]["outcome"] == "retry"
+        sent = {r["id"]: r for r in json.loads(done.stdout)["sent"]}
+        assert sent[post["ccbl_bsky"]]["status"] == "published" and sent[post["ccbl_bsky"]]["url"].endswith(record_key(post["ccbl_bsky"]))
+        assert fake.creates["bluesky"] == creates["bluesky"] + 1 and record_key(post["ccbl_bsky"]) in fake.bsky
+        for platform in ("x", "telegram", "mastodon", "facebook"):
+            assert fake.creates[platform] == creates[platform], platform  # nothing sent again
+
+        # X's posts are read only when asked to: found by its text.
+        paid = cli("reconcile", "--calendar", cal, "--now", f"{DAY}T13:10", "--x-reads", "--account", "ccbl_x", "--json")
+        assert paid.exit_code == 0, paid.output
+        (only,) = json.loads(paid.stdout)["settled"]
+        assert only["outcome"] == "published" and only["url"].startswith("https://x.com/ccbl_kh/status/")
+        assert fake.creates["x"] == creates["x"]
+
+        text = cli("reconcile", "--calendar", cal, "--now", f"{DAY}T13:15")
+        assert text.exit_code == 1
+        assert f"unknown {post['ccbl_telegram']}: the Telegram Bot API cannot read a channel's history" in text.stderr
+        assert f"  campaigner resolve {post['ccbl_mastodon']} --published URL" in text.stderr
+        status = cli("status", "--calendar", cal, "--now", f"{DAY}T13:20")
+        assert "or: the Telegram Bot API cannot read a channel's history: check the account by hand" in status.stdout
+        assert "or: 'campaigner reconcile' can look for it on Mastodon" in status.stdout
