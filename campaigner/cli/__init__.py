@@ -56,6 +56,7 @@ SUMMARIES: dict[str, str] = {
     "report": "Count what was published, missed, failed, held and planned, per goal and account (default: the last 12 months).",
     "post": "Publish every post that is due and still within its grace; meant to run from cron every few minutes.",
     "resolve": "Settle an unknown (or failed) post by hand after checking the account.",
+    "reconcile": "Look up each unknown post on its platform: found is published, a safe retry is sent, the rest say what to check.",
     "status": "Posts that need a decision (unknown first), failures and their fixes, what is next, and the last run.",
     "history": "What was published, when, and where to see it.",
     "cron": "Print how to run 'campaigner post' every few minutes (cron, or a systemd timer).",
