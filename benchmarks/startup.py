@@ -22,18 +22,20 @@ BASE_FULL = "import typer, yaml, jinja2, rich"
 
 
 def calendar_folder(project: Path, work: Path, env: dict[str, str], report: Report) -> Path:
-    """A copy of the shipped calendar (calendar.yaml, templates, media) if it validates, else the test fixture."""
+    """A copy of the shipped calendar (calendar.yaml, facts.yaml, templates, media) if it validates, else the test fixture."""
     shipped = project / "calendar.yaml"
     if shipped.is_file() and (project / "templates").is_dir():
         dest = work / "shipped"
         dest.mkdir(parents=True)
         shutil.copy(shipped, dest / "calendar.yaml")
+        if (project / "facts.yaml").is_file():
+            shutil.copy(project / "facts.yaml", dest / "facts.yaml")
         for name in ("templates", "media"):
             if (project / name).is_dir():
                 shutil.copytree(project / name, dest / name)
         check = proc.run(proc.campaigner_argv() + ["validate", "--calendar", str(dest / "calendar.yaml"), "--now", NOW], env=env, cwd=dest)
         if check.returncode == 0:
-            report.details["startup_calendar"] = "shipped calendar.yaml (copied with templates/ and media/)"
+            report.details["startup_calendar"] = "shipped calendar.yaml (copied with facts.yaml, templates/ and media/)"
             return dest / "calendar.yaml"
         first = (check.stderr.strip().splitlines() or ["?"])[0]
         report.notes.append(f"start-up: the shipped calendar.yaml does not validate (exit {check.returncode}: {first}); "

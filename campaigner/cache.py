@@ -9,7 +9,8 @@ X's length rules) is nearly all of their time, and its result depends only on:
 - the bytes of calendar.yaml and rapid.yaml (or rapid.yaml's absence);
 - the name and bytes of every file under templates/ (a new file can override a template);
 - the other files the calendar was built from: the bytes (a sha256) of each file the loading or a
-  briefing reads as text (a journalists or contacts CSV), and the size and mtime of each media
+  briefing reads as text (a journalists or contacts CSV, the facts.yaml that `facts:` names: its
+  values are in every post that cites them), and the size and mtime of each media
   file, since hashing every photo on every cron run would cost more than it saves.
 
 Folders are walked through symlinks (a templates folder linked in from elsewhere is read as it is
@@ -52,13 +53,13 @@ if TYPE_CHECKING:
     from campaigner.calendar import Calendar
     from campaigner.render import Rendered
 
-FORMAT = 3  # 2: the rendered posts in a second pickle after the snapshot; 3: content signatures
+FORMAT = 4  # 2: the rendered posts in a second pickle after the snapshot; 3: content signatures; 4: the facts each post cites
 # Snapshots of calendars nobody has loaded for this long are removed when another is written.
 STALE_AFTER_S = 30 * 86400
 
 # A rendered post as stored: render.Rendered's fields, in its order, as a plain tuple. (The posts
 # are pickled without a memo, see _write, so a NamedTuple would carry its class name with each.)
-Row = tuple[str, str, int, int, "tuple[str, ...] | None", bool]
+Row = tuple[str, str, int, int, "tuple[str, ...] | None", bool, "tuple[str, ...]"]
 
 
 class Snapshot:
@@ -77,7 +78,7 @@ class Snapshot:
     def remember(self, post_id: str, rendered: Rendered) -> None:
         """Keep what rendering a post gave (new, or again for another due instant)."""
         r = rendered
-        self.rendered[post_id] = (r.due, r.text, r.length, r.limit, r.parts, r.fits)
+        self.rendered[post_id] = (r.due, r.text, r.length, r.limit, r.parts, r.fits, r.facts)
         self.changed = True
 
     def template_syntax(self, check: Callable[[], list[Problem]]) -> list[Problem]:

@@ -1,6 +1,6 @@
 """`campaigner diff`: which posts a change to the calendar adds, removes or alters, against a git revision.
 
-The base version (calendar, rapid.yaml, templates, and the media and journalist files they name) is
+The base version (calendar, rapid.yaml, templates, and the media, journalist and facts files they name) is
 read with `git show REF:path` into a temporary folder and loaded like any calendar; both versions are
 expanded over the same window and compared by post id. A pull-request check can then show reviewers
 exactly what their approval will publish.
@@ -141,7 +141,7 @@ def checkout(calendar_path: Path, ref: str, dest: Path) -> Path | None:
 
 
 def _named_files(docs: list[bytes | None]) -> set[str]:
-    """Media and journalist CSV files the calendar names (the loader checks that they exist)."""
+    """Media, journalist CSV and facts files the calendar names (the loader checks that they exist)."""
     import yaml
 
     from campaigner.calendar.loader import contact_files
@@ -155,6 +155,8 @@ def _named_files(docs: list[bytes | None]) -> set[str]:
         if not isinstance(doc, dict):
             continue
         out.update(contact_files(doc))
+        if isinstance(doc.get("facts"), str):  # a facts.yaml
+            out.add(doc["facts"])
         for e in doc.get("events") or []:
             media = e.get("media") if isinstance(e, dict) else None
             for m in media if isinstance(media, list) else []:

@@ -1,4 +1,6 @@
-"""The filters templates write with: Khmer digits, CLDR dates and numbers, ordinals, hashtags."""
+"""The filters templates write with: Khmer digits, CLDR dates and numbers, ordinals, hashtags.
+
+A fact (`facts.<name>`) is formatted as its plain value, as if it were written in vars."""
 
 from __future__ import annotations
 
@@ -7,17 +9,20 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
+from campaigner.facts import plain
+
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 
 def digits(value: Any, lang: str = "km") -> str:
     """Write a number's digits in the language's script (Khmer digits ០–៩ for km)."""
-    text = str(value)
+    text = str(plain(value))
     return text.translate(KHMER_DIGITS) if lang == "km" else text
 
 
 def longdate(value: date | datetime, lang: str = "en") -> str:
     """'1 August 2010' / 'ថ្ងៃទី១ ខែសីហា ឆ្នាំ២០១០', month names from CLDR."""
+    value = plain(value)
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):  # babel would fail with a bare AssertionError
@@ -65,7 +70,7 @@ def _cldr(format_: Callable[[Any, str], str], value: Any, lang: str) -> str:
 
 def ordinal(value: int, lang: str = "en") -> str:
     """'16th' / 'ទី១៦' (write ខួបលើក{{ n | ordinal('km') }} for ខួបលើកទី១៦)."""
-    n = int(value)
+    n = int(plain(value))
     if lang == "km":
         return "ទី" + digits(n, "km")
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -74,7 +79,7 @@ def ordinal(value: int, lang: str = "en") -> str:
 
 def number(value: Any, lang: str = "en") -> str:
     """A grouped number in the language's CLDR format, with Khmer digits for km."""
-    return _cldr(_number, value, lang)
+    return _cldr(_number, plain(value), lang)
 
 
 def _number(value: Any, lang: str) -> str:

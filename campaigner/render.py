@@ -17,6 +17,7 @@ import jinja2
 from campaigner import parallel
 from campaigner.calendar import Account, Calendar, Event, Media
 from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
+from campaigner.facts import Facts, carry, column, undefined_fact_error
 from campaigner.recurrence import Occurrence, occurrences
 
 if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
@@ -38,6 +39,7 @@ class Rendered(NamedTuple):
     limit: int
     parts: tuple[str, ...] | None  # the thread's parts when the text is split, else None
     fits: bool
+    facts: tuple[str, ...] = ()  # the names of the facts the text cites, sorted
 
 
 class Post(NamedTuple):
@@ -55,6 +57,7 @@ class Post(NamedTuple):
     limit: int
     parts: tuple[str, ...]  # the thread's parts when the text is split, else (text,)
     fits: bool  # every part within the platform's limit
+    facts: tuple[str, ...] = ()  # the facts its text cites (facts.<name>), sorted
 
     @property
     def kind(self) -> str:
@@ -130,6 +133,7 @@ class Renderer:
             languages=list(calendar.campaign.languages),
             contact=calendar.campaign.contact,
         )
+        self._facts: dict[str, dict[str, Any]] = {}  # language -> fact name -> value as templates see it
 
     @functools.cached_property
     def env(self) -> Environment:
@@ -181,12 +185,20 @@ class Renderer:
         except (OSError, RuntimeError, jinja2.TemplateNotFound) as exc:
             raise ConfigError([problem_at(self.folder / name, 0, 0, f"cannot read the template: {getattr(exc, 'strerror', None) or exc}")]) from None
 
-    def context(self, occ: Occurrence, account: Account, lang: str) -> dict[str, Any]:
-        """What a template can use: campaign, event, vars, date, due, years, account, language, alleged."""
+    def facts(self, lang: str, used: set[str]) -> Facts:
+        """`facts` for a template in this language, noting in `used` each fact it reads."""
+        values = self._facts.get(lang)
+        if values is None:
+            values = self._facts[lang] = {name: carry(fact, lang) for name, fact in self.calendar.facts.items()}
+        return Facts(values, self.calendar.facts, used)
+
+    def context(self, occ: Occurrence, account: Account, lang: str, used: set[str] | None = None) -> dict[str, Any]:
+        """What a template can use: campaign, event, vars, facts, date, due, years, account, language, alleged."""
         e = occ.event
         return {
             "alleged": alleged(e),
             "campaign": self._campaign,
+            "facts": self.facts(lang, used if used is not None else set()),
             "event": _Namespace(id=e.id, kind=e.kind, goal=e.goal, date=e.date, link=e.link),
             "vars": e.vars,
             "date": occ.date,
@@ -239,7 +251,7 @@ class Renderer:
     @staticmethod
     def _post(pid: str, occ: Occurrence, account: Account, lang: str, rendered: Rendered) -> Post:
         return Post(pid, occ.event, occ.date, occ.due, account.name, account.platform, lang, rendered.text,
-                    rendered.length, rendered.limit, rendered.parts or (rendered.text,), rendered.fits)
+                    rendered.length, rendered.limit, rendered.parts or (rendered.text,), rendered.fits, rendered.facts)
 
     def _render_or_error(self, occ: Occurrence, account: Account, lang: str) -> Rendered | ConfigError:
         try:
@@ -255,7 +267,8 @@ class Renderer:
             first, second = names[0], names[-1]
             raise ConfigError([problem_at(e.file, e.line, 1, f"event '{e.id}': no template for kind '{e.template}' on {account.platform} in {lang}: create templates/{first} or templates/{second}")])
         tmpl = self.template(e.template, account.platform, lang)
-        text = self.render_text(tmpl, self.context(occ, account, lang), f"event '{e.id}'")
+        used: set[str] = set()
+        text = self.render_text(tmpl, self.context(occ, account, lang, used), f"event '{e.id}'")
         from campaigner import adapters  # only when rendering: not on a run served from the cache
 
         cls = adapters.adapter_class(account.platform)
@@ -263,7 +276,7 @@ class Renderer:
         # A thread, or a text too long to go with its images: the adapter says how it is sent.
         parts = cls.split(text, account.options, thread=e.thread, images=len(e.media))
         fits = all(cls.fits(p, account.options) for p in parts) if parts else cls.fits(text, account.options)
-        return Rendered(occ.due.isoformat(), text, length, limit, parts, fits)
+        return Rendered(occ.due.isoformat(), text, length, limit, parts, fits, tuple(sorted(used)))
 
     def render_text(self, tmpl: jinja2.Template, context: dict[str, Any], what: str) -> str:
         """A template rendered within the sandbox's bounds, trailing spaces trimmed; ConfigError,
@@ -272,6 +285,10 @@ class Renderer:
 
         try:
             raw = sandbox.render(tmpl, context)
+        except undefined_fact_error() as exc:
+            name = re.match(r"undefined fact '([^']*)'", exc.message or "")
+            # Said as validate's reading of every template says it, so that the two are one line.
+            raise ConfigError([self._locate(exc, tmpl, exc.message or "undefined fact", fact=name.group(1) if name else None)]) from None
         except jinja2.UndefinedError as exc:
             raise ConfigError([self._locate(exc, tmpl, f"undefined variable for {what}: {_undefined(exc.message)}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
         except jinja2.exceptions.SecurityError as exc:
@@ -286,13 +303,19 @@ class Renderer:
             raise ConfigError([self._locate(exc, tmpl, f"rendering {what} failed: {type(exc).__name__}: {exc}")]) from None
         return "\n".join(line.rstrip() for line in raw.strip().splitlines())
 
-    def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str) -> Problem:
+    def _locate(self, exc: BaseException, tmpl: jinja2.Template, message: str, fact: str | None = None) -> Problem:
         # The innermost template frame: an error inside an {% include %} is in the included file.
         filename, line = tmpl.filename or str(self.folder), 0
         for frame, lineno in traceback.walk_tb(exc.__traceback__):
             if Path(frame.f_code.co_filename).is_relative_to(self.folder):
                 filename, line = frame.f_code.co_filename, lineno
-        return problem_at(Path(filename), line, 0, message)
+        col = 0
+        if fact is not None:  # a fact's name is on the line: point at it
+            try:
+                col = column(Path(filename).read_text(encoding="utf-8").splitlines(), line, fact)
+            except (OSError, UnicodeDecodeError):
+                pass
+        return problem_at(Path(filename), line, col, message)
 
 
 def template_file(folder: Path, name: str) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
-from campaigner import adapters
+from campaigner import adapters, facts
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
 from campaigner.recurrence import next_or_last
@@ -36,7 +38,7 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
     """Render every event once (its next occurrence after now, else its last) for every account and language."""
     report = Report(problems=list(calendar.warnings))
     renderer = renderer or Renderer(calendar)
-    check = lambda: _compile_all(renderer.env, renderer.folder)  # noqa: E731
+    check = lambda: _compile_all(renderer.env, renderer.folder, calendar.facts)  # noqa: E731
     report.problems += renderer.snapshot.template_syntax(check) if renderer.snapshot is not None else check()
     items = [(occ, calendar.accounts[name], lang)
              for occ in (next_or_last(event, calendar.campaign.tz, now) for event in calendar.events)
@@ -68,6 +70,7 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
     from campaigner.horizon import horizon_problems
 
     report.problems += held_events(calendar) + horizon_problems(calendar, now)
+    report.problems += facts.stale_problems(calendar, report.posts)
     report.problems = sorted(set(report.problems))
     return report
 
@@ -79,21 +82,29 @@ def template_syntax(folder: Path) -> list[Problem]:
     return _compile_all(environment(folder), folder) if folder.is_dir() else []
 
 
-def _compile_all(env: jinja2.Environment, folder: Path) -> list[Problem]:
-    """Syntax errors in every template file, used or not, and entries that cannot be templates."""
+def _compile_all(env: jinja2.Environment, folder: Path, defined: Iterable[str] | None = None) -> list[Problem]:
+    """Syntax errors in every template file, used or not, and entries that cannot be templates; with
+    the calendar's facts (`defined`), each reference to a fact it does not define."""
     if not folder.is_dir():
         if folder.is_symlink():
             return [problem_at(folder, 0, 0, "the templates folder is a symlink that leads nowhere (its target is missing, or it leads in a loop): fix or remove it")]
         return [problem_at(folder, 0, 0, "templates folder not found beside the calendar: create templates/<kind>/<lang>.j2")]
     names, problems = template_names(folder)
+    parsed: dict[str, tuple[str, Any]] = {}
     for name in names:
         path = folder / name
         try:
             _compile_or_parse(env, path, name)
+            if defined is not None:
+                source = path.read_text(encoding="utf-8")
+                if "facts" in source:  # most templates cite none: no second parse for them
+                    parsed[name] = (source, env.parse(source, name=name, filename=str(path)))
         except jinja2.TemplateSyntaxError as exc:
             problems.append(problem_at(path, exc.lineno or 0, 0, f"template syntax: {exc.message}"))
         except UnicodeDecodeError as exc:
             problems.append(not_utf8(path, path.read_bytes(), exc))
+    if defined is not None:
+        problems += facts.undefined_references(folder, parsed, defined)
     return problems
 
 

@@ -77,10 +77,11 @@ def fixture_calendar(tmp_path):
 
 @pytest.fixture
 def shipped(tmp_path):
-    """A copy of the shipped calendar, templates and media."""
+    """A copy of the shipped calendar, its facts, templates and media."""
     dest = tmp_path / "shipped"
     dest.mkdir()
     shutil.copy(ROOT / "calendar.yaml", dest / "calendar.yaml")
+    shutil.copy(ROOT / "facts.yaml", dest / "facts.yaml")
     shutil.copytree(ROOT / "templates", dest / "templates")
     if (ROOT / "media").exists():
         shutil.copytree(ROOT / "media", dest / "media")

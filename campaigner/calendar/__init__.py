@@ -17,10 +17,12 @@ from campaigner.calendar.records import (
     RAPID_FILE,
     REPEATS,
     Account,
+    Age,
     Calendar,
     Campaign,
     Contact,
     Event,
+    Fact,
     Feed,
     Journalist,
     Media,
@@ -40,7 +42,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_GRACE", "JOURNALISTS", "RAPID_FILE", "REPEATS", "Account", "Calendar", "Campaign", "Contact", "Event", "Feed",
+    "DEFAULT_GRACE", "JOURNALISTS", "RAPID_FILE", "REPEATS", "Account", "Age", "Calendar", "Campaign", "Contact", "Event", "Fact", "Feed",
     "Journalist", "Media", "suggest",
     "load_calendar", "slug", "ACCOUNT_KEYS", "CAMPAIGN_KEYS", "EVENT_KEYS", "TOP_KEYS", "parse_duration",
     "read_yaml", "MarkedDict", "MarkedList",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,10 +18,12 @@ from campaigner.calendar.records import (
     RAPID_FILE,
     REPEATS,
     Account,
+    Age,
     Calendar,
     Campaign,
     Contact,
     Event,
+    Fact,
     Feed,
     Media,
     suggest,
@@ -43,13 +45,14 @@ def slug(name: str) -> str:
 
 # ---------------------------------------------------------------- sections
 
-CAMPAIGN_KEYS = ("name", "id", "timezone", "default_time", "languages", "hashtags", "grace", "approval", "contact")
+CAMPAIGN_KEYS = ("name", "id", "timezone", "default_time", "languages", "hashtags", "grace", "approval", "contact", "fact_max_age")
 ACCOUNT_KEYS = ("platform", "languages", "pricing")
 EVENT_KEYS = (
     "id", "kind", "template", "date", "time", "repeat", "until", "accounts", "goal", "vars",
     "link", "media", "draft", "thread", "grace", "approved_by", "approved_at", "rejected_by", "rejected_at",
 )
-TOP_KEYS = ("campaign", "accounts", "events", "feeds", "contacts", "journalists", "quiet")
+TOP_KEYS = ("campaign", "accounts", "events", "feeds", "contacts", "journalists", "quiet", "facts")
+FACT_KEYS = ("value", "as_of", "source", "max_age")
 
 
 def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
@@ -92,7 +95,20 @@ def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
         grace=grace if grace is not None else DEFAULT_GRACE,
         approval=c.string_list(m, "approval", "campaign") or (),
         contact=c.string(m, "contact", "campaign"),
+        fact_max_age=_age(c, m, "fact_max_age", "campaign"),
     )
+
+
+def _age(c: Checker, m: MarkedDict, key: str, label: str) -> Age | None:
+    """A fact's (or the campaign's) max_age: '12 months', '1 year', '90 days'."""
+    from campaigner.facts import parse_age
+
+    if key not in m:
+        return None
+    age = parse_age(m[key])
+    if age is None:
+        c.error(c.at_value(m, key), f"{label}.{key}: expected an age such as 12 months, 1 year, 6 weeks or 90 days, got {describe(m[key])}")
+    return age
 
 
 def _campaign_id(c: Checker, m: MarkedDict, name: str | None) -> str | None:
@@ -403,6 +419,87 @@ def _group_csv(c: Checker, path: Path, where: tuple[int, int], label: str, defau
     return tuple(out)
 
 
+def _facts(c: Checker, doc: MarkedDict, campaign: Campaign | None, accounts: dict[str, Account], root: Path,
+           problems: list[Problem]) -> tuple[dict[str, Fact], Path | None]:
+    """facts: written in the calendar, or the name of a YAML file of them beside it (facts.yaml);
+    and that file, when there is one."""
+    if "facts" not in doc:
+        return {}, None
+    written = doc["facts"]
+    file = None
+    if isinstance(written, str):
+        file = root / written
+        where = c.at_value(doc, "facts")
+        if not file.is_file():
+            c.error(where, f"facts: file '{written}' not found (it is read from the calendar's folder): create it, or write the facts here")
+            return {}, None
+        fc = Checker(file, problems)
+        fdoc = read_yaml(file, problems)
+        if fdoc is None:
+            return {}, file
+        if not isinstance(fdoc, MarkedDict):
+            fc.error((1, 1), f"{written} must be a mapping of fact names to {{value, as_of, source}}")
+            return {}, file
+        return _fact_map(fc, fdoc, campaign, accounts, file), file
+    m = c.mapping(written, c.at_value(doc, "facts"), "facts")
+    return (_fact_map(c, m, campaign, accounts, c.path) if m is not None else {}), None
+
+
+def _fact_map(c: Checker, m: MarkedDict, campaign: Campaign | None, accounts: dict[str, Account], path: Path) -> dict[str, Fact]:
+    from campaigner.facts import NAME_RE, covers_until
+
+    languages = set(campaign.languages if campaign else ()) | {lang for a in accounts.values() for lang in a.languages}
+    out: dict[str, Fact] = {}
+    for name, spec in m.items():
+        label = f"facts.{name}"
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            c.error(c.at_key(m, name), f"{label}: a fact's name is lowercase letters, digits and '_', starting with a letter (templates write facts.<name>)")
+            continue
+        f = c.mapping(spec, c.at_value(m, name), label)
+        if f is None:
+            continue
+        c.keys(f, FACT_KEYS, label, required=("value", "as_of", "source"))
+        value, per_language = f.get("value"), False
+        if "value" in f:
+            if isinstance(value, dict):
+                per_language = True
+                missing = sorted(languages - set(value))
+                if missing:
+                    c.error(c.at_value(f, "value"), f"{label}.value: no value in {', '.join(missing)}: give one per language the campaign posts in, e.g. {{{', '.join(f'{x}: ...' for x in sorted(languages))}}}")
+                    value = None
+                else:
+                    for lang, v in value.items():
+                        if not _fact_value_ok(v, inner=True):
+                            c.error(c.at_value(value, lang) if isinstance(value, MarkedDict) else c.at_value(f, "value"), f"{label}.value.{lang}: expected a number, text or date, got {describe(v)}")
+                            value = None
+                            break
+            elif not _fact_value_ok(value):
+                c.error(c.at_value(f, "value"), f"{label}.value: expected a number, text, date, a list of them, or one value per language ({{en: ..., km: ...}}), got {describe(value)}")
+                value = None
+        as_of = f.get("as_of")
+        until = covers_until(as_of) if "as_of" in f else None
+        if "as_of" in f and until is None:
+            c.error(c.at_value(f, "as_of"), f"{label}.as_of: expected the date the value was true: YYYY-MM-DD, YYYY-MM (quoted) or a year, got {describe(as_of)}")
+        source = c.string(f, "source", label)
+        if source is not None and not source.strip():
+            c.error(c.at_value(f, "source"), f"{label}.source: empty: say where the value comes from (a report, a URL), so it can be updated from there")
+            source = None
+        age = _age(c, f, "max_age", label)
+        if value is None or until is None or source is None or ("max_age" in f and age is None):
+            continue
+        line, col = c.at_key(m, name)
+        out[name] = Fact(name, _plain(value), per_language, as_of, until, source, age, path, line, col)
+    return out
+
+
+def _fact_value_ok(value: Any, inner: bool = False) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float, str, date)):
+        return True
+    return not inner and isinstance(value, list) and all(_fact_value_ok(v, inner=True) for v in value)
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -439,6 +536,7 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
     events = _events(c, doc, accounts, campaign, root, seen, path)
     feeds = _feeds(c, doc)
     contacts = _contacts(c, doc, campaign, root)
+    facts, facts_file = _facts(c, doc, campaign, accounts, root, problems)
 
     rapid = root / RAPID_FILE
     if rapid.exists():
@@ -460,8 +558,10 @@ def _load_calendar(path: Path | str, on_problems: Callable[[list[Problem]], None
         on_problems(list(warnings))
     sources = [path, *([rapid] if rapid.exists() else [])]
     sources += [root / name for name in contact_files(doc)]
+    if facts_file is not None:
+        sources.append(facts_file)
     sources += dict.fromkeys(m.path for e in events for m in e.media)
-    return Calendar(path, campaign, accounts, tuple(events), feeds, contacts, warnings, tuple(sources), quiet=quiet)
+    return Calendar(path, campaign, accounts, tuple(events), feeds, contacts, warnings, tuple(sources), quiet=quiet, facts=facts)
 
 
 def _hold_unapproved(campaign: Campaign | None, events: list[Event], problems: list[Problem]) -> list[Event]:

@@ -68,6 +68,39 @@ class Campaign(NamedTuple):
     grace: timedelta = DEFAULT_GRACE
     approval: tuple[str, ...] = ()
     contact: str | None = None
+    fact_max_age: Age | None = None  # a fact older than this by a post's date is stale (default 12 months)
+
+
+class Age(NamedTuple):
+    """A length of calendar time, as `max_age: 12 months` writes it: months and days, and the text."""
+
+    months: int
+    days: int
+    written: str
+
+
+class Fact(NamedTuple):
+    """A named figure the templates cite as `facts.<name>`, with the date it was true and its source.
+
+    `value` is the value itself, or one per language (`per_language`: a dict language -> value).
+    `as_of` is as written: a date, "YYYY-MM" or a year; `until` is the last day it covers, from
+    which its age is counted. `file:line:col` is where it is defined, for messages.
+    """
+
+    name: str
+    value: Any
+    per_language: bool
+    as_of: Any
+    until: dt.date
+    source: str
+    max_age: Age | None  # None: the campaign's fact_max_age
+    file: Path
+    line: int
+    col: int
+
+    def value_in(self, lang: str) -> Any:
+        """The value a post in this language shows."""
+        return self.value[lang] if self.per_language else self.value
 
 
 class Account(NamedTuple):
@@ -124,9 +157,10 @@ class Calendar(NamedTuple):
     feeds: tuple[Feed, ...] = ()
     contacts: dict[str, tuple[Contact, ...]] = {}  # group name -> its contacts, in the calendar's order
     warnings: tuple[Problem, ...] = ()
-    # Every file the calendar was built from: calendar.yaml, rapid.yaml, contacts CSVs, media.
+    # Every file the calendar was built from: calendar.yaml, rapid.yaml, contacts CSVs, facts.yaml, media.
     sources: tuple[Path, ...] = ()
     quiet: tuple[QuietWindow, ...] = ()  # quiet periods (calendar/quiet.py), in order, none overlapping
+    facts: dict[str, Fact] = {}  # name -> Fact (facts: in the calendar, or the file it names)
 
     @property
     def journalists(self) -> tuple[Contact, ...]:

@@ -23,6 +23,7 @@ HELP = "Plan and publish a campaign's social-media posts from a YAML calendar an
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
+    "facts": ("facts", "facts"),
     "preview": ("preview", "preview"),
     "ics": ("ics", "ics"),
     "report": ("report", "report"),

@@ -33,6 +33,7 @@ def plan(
     month: Annotated[bool, typer.Option("--month", help="A month grid, as cal draws one: posts per day with their kinds' initials (plan --month 2026-08).")] = False,
     now: NowOpt = None,
     db: DbOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when a post shown cites a stale fact (see campaigner facts).")] = False,
 ) -> None:
     """Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state."""
     from campaigner.calendar import suggest
@@ -64,15 +65,39 @@ def plan(
     quiet = cal.quiet
     states = {p.id: status(p, records.get(p.id), quiet) for p in posts}
     held = {p.id: w for p in posts if states[p.id] == "held" and (w := hold(p, quiet)) is not None}
+    from campaigner import facts
 
+    stale = facts.stale(cal, posts)
     if as_json:
-        _echo_json_list(_as_json(p, states[p.id], held.get(p.id)) for p in posts)
-        return
-    if month:
-        _print_month(cal, posts, states, start, today, full)
+        stale_in: dict[str, list[str]] = {}
+        for s in stale:
+            for where in s.posts:
+                stale_in.setdefault(f"{s.event}/{s.date.isoformat()}/{where}", []).append(s.fact.name)
+        _echo_json_list(_as_json(p, states[p.id], stale_in.get(p.id, []), held.get(p.id)) for p in posts)
     else:
-        _print_table(cal, posts, states, start, end, full, held)
-    _print_quiet(cal, posts, held, start, end)
+        if month:
+            _print_month(cal, posts, states, start, today, full)
+        else:
+            _print_table(cal, posts, states, start, end, full, held)
+        _print_quiet(cal, posts, held, start, end)
+    _stale_facts(cal, stale, strict)
+
+
+def _stale_facts(cal: Calendar, stale: list, strict: bool) -> None:
+    """Each stale fact in the posts shown, on stderr, located where the fact is defined; --strict: exit 2."""
+    from campaigner.cli._print import error_lines
+    from campaigner.errors import problem_at
+    from campaigner.facts import stale_message
+
+    if not stale:
+        return
+    severity = "error" if strict else "warning"
+    error_lines([str(problem_at(s.fact.file, s.fact.line, s.fact.col, stale_message(s, cal), severity)) for s in stale])
+    if strict:
+        from campaigner.cli._errors import EXIT_CONFIG
+
+        error_lines([f"campaigner: {len(stale)} stale fact(s) in the posts shown (--strict): update them, then plan again"])
+        raise typer.Exit(EXIT_CONFIG)
 
 
 def _month_window(ctx: typer.Context, value: str | None, stray: str | None, today: date, from_: str | None, to: str | None) -> tuple[date, date]:
@@ -114,7 +139,7 @@ def _echo_json_list(rows: Iterable[dict]) -> None:
     typer.echo("".join(batch) + ("\n]" if started else "[]"))
 
 
-def _as_json(p: Post, state: str, window: QuietWindow | None = None) -> dict:
+def _as_json(p: Post, state: str, stale: list[str], window: QuietWindow | None = None) -> dict:
     return {
         "id": p.id, "event": p.event.id, "kind": p.kind, "goal": p.event.goal, "account": p.account, "platform": p.platform,
         "language": p.language, "due": p.due.isoformat(), "text": p.text, "parts": list(p.parts) if len(p.parts) > 1 else None,
@@ -122,6 +147,7 @@ def _as_json(p: Post, state: str, window: QuietWindow | None = None) -> dict:
         "media": [{"path": m.written, "alt": m.alt} for m in p.media],
         "held_by": window.name if window is not None else None,
         "deferred_to": window.deferred(p.due).isoformat() if window is not None and window.after == "defer" else None,
+        "facts": list(p.facts), "stale_facts": stale,
     }
 
 

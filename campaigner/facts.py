@@ -1,0 +1,433 @@
+"""Facts: the figures posts cite (`facts.<name>` in templates), each with the date it was true and
+its source, and whether it is still fresh on the day a post goes out.
+
+A fact is stale in a post due more than its `max_age` (default `campaign.fact_max_age`, else
+DEFAULT_MAX_AGE) after the last day its `as_of` covers: "2025-03" covers March 2025, 2024 the
+whole year. Which facts a post uses is recorded while it renders (`Facts` below), so a fact in a
+branch the post does not take is not counted; a template's references are also read statically,
+so a misspelt name in any branch is a located error.
+
+No YAML and no Jinja at import: `filters` and `render` import this module on every path.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from campaigner.calendar.records import Age, Fact
+from campaigner.errors import Problem, problem_at
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from campaigner.calendar import Calendar
+    from campaigner.render import Post
+
+DEFAULT_MAX_AGE = Age(12, 0, "12 months")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_AGE_RE = re.compile(r"^\s*(\d+)\s*(years?|y|months?|mo|weeks?|w|days?|d)\s*$", re.I)
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+# ---------------------------------------------------------------- ages and dates
+
+
+def parse_age(value: Any) -> Age | None:
+    """'12 months', '1 year', '18 months', '6 weeks', '90 days' -> Age; None when not written so."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        return None
+    m = _AGE_RE.match(value)
+    if not m or int(m.group(1)) > 1200:
+        return None
+    n, unit = int(m.group(1)), m.group(2).lower()
+    if unit.startswith("y"):
+        return Age(12 * n, 0, value.strip())
+    if unit.startswith("mo"):
+        return Age(n, 0, value.strip())
+    return Age(0, 7 * n if unit.startswith("w") else n, value.strip())
+
+
+def after(day: date, age: Age) -> date:
+    """The day `age` after `day` (a month later than 31 January is the end of February)."""
+    from datetime import timedelta
+
+    months = day.month - 1 + age.months
+    year, month = day.year + months // 12, months % 12 + 1
+    if year > 9999:
+        return date.max
+    shifted = date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
+    try:
+        return shifted + timedelta(days=age.days)
+    except OverflowError:
+        return date.max
+
+
+def covers_until(as_of: Any) -> date | None:
+    """The last day an `as_of` covers: a date itself, "YYYY-MM" its month's last day, a year its
+    31 December; None when it is none of these."""
+    if isinstance(as_of, date):
+        return as_of
+    if isinstance(as_of, int) and not isinstance(as_of, bool) and 1 <= as_of <= 9999:
+        return date(as_of, 12, 31)
+    if isinstance(as_of, str):
+        m = _MONTH_RE.match(as_of.strip())
+        if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1:
+            year, month = int(m.group(1)), int(m.group(2))
+            return date(year, month, _calendar.monthrange(year, month)[1])
+        if re.match(r"^\d{4}$", as_of.strip()):
+            return covers_until(int(as_of))
+    return None
+
+
+def max_age(fact: Fact, calendar: Calendar) -> Age:
+    """The fact's own max_age, else the campaign's fact_max_age, else 12 months."""
+    return fact.max_age or calendar.campaign.fact_max_age or DEFAULT_MAX_AGE
+
+
+def fresh_until(fact: Fact, calendar: Calendar) -> date:
+    """The last day a post may cite the fact without it being stale."""
+    return after(fact.until, max_age(fact, calendar))
+
+
+def stale_on(fact: Fact, calendar: Calendar, day: date) -> bool:
+    """Whether a post on this (local) day would cite the fact more than max_age after its as_of."""
+    return day > fresh_until(fact, calendar)
+
+
+def age_text(since: date, today: date) -> str:
+    """'1 year 8 months', '3 months', '12 days' from `since` to `today`; 'not yet' before it."""
+    if today < since:
+        return "not yet"
+    months = (today.year - since.year) * 12 + today.month - since.month - (today.day < since.day)
+    if months < 1:
+        days = (today - since).days
+        return f"{days} day{'s' * (days != 1)}"
+    years, months = divmod(months, 12)
+    parts = [f"{years} year{'s' * (years != 1)}"] if years else []
+    if months:
+        parts.append(f"{months} month{'s' * (months != 1)}")
+    return " ".join(parts)
+
+
+def as_of_text(fact: Fact) -> str:
+    """The as_of as written, for messages."""
+    return fact.as_of.isoformat() if isinstance(fact.as_of, date) else str(fact.as_of)
+
+
+# ---------------------------------------------------------------- in templates
+
+
+class FactValue:
+    """Mixed into a fact's value as templates see it: the value itself (an int, a str, a date, a
+    list, so filters, arithmetic and comparisons work as on the plain value), plus `.as_of`,
+    `.source`, `.name` and `.value` (the plain value)."""
+
+    name: str
+    as_of: Any
+    source: str
+    value: Any
+
+
+class _Int(int, FactValue):
+    pass
+
+
+class _Float(float, FactValue):
+    pass
+
+
+class _Str(str, FactValue):
+    pass
+
+
+class _Date(date, FactValue):
+    pass
+
+
+class _List(list, FactValue):
+    pass
+
+
+def carry(fact: Fact, lang: str) -> Any:
+    """The fact's value in a language, as templates see it (see FactValue)."""
+    value = fact.value_in(lang)
+    if isinstance(value, bool):
+        out: Any = _Int(value)
+    elif isinstance(value, int):
+        out = _Int(value)
+    elif isinstance(value, float):
+        out = _Float(value)
+    elif isinstance(value, str):
+        out = _Str(value)
+    elif isinstance(value, date):
+        out = _Date(value.year, value.month, value.day)
+    elif isinstance(value, list):
+        out = _List(value)
+    else:  # the loader admits nothing else
+        raise TypeError(f"fact '{fact.name}': unsupported value {value!r}")
+    out.name, out.as_of, out.source, out.value = fact.name, fact.as_of, fact.source, value
+    return out
+
+
+def plain(value: Any) -> Any:
+    """A fact's plain value (filters format it as they would the value written in vars)."""
+    return value.value if isinstance(value, FactValue) else value
+
+
+class Facts:
+    """`facts` in a template context: each `facts.<name>` (or `facts["name"]`) gives the value in
+    the post's language and notes the name in `used`; an unknown name is undefined, with a hint."""
+
+    __slots__ = ("_values", "_known", "_used")
+
+    def __init__(self, values: dict[str, Any], known: Iterable[str], used: set[str]):
+        self._values = values
+        self._known = known
+        self._used = used
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._values.get(name)
+        if value is None:
+            return _undefined_fact(name, self._known)
+        self._used.add(name)
+        return value
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__getattr__(str(name))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+
+def undefined_message(name: str, known: Iterable[str]) -> str:
+    """What an undefined fact's error says, and how to fix it."""
+    from campaigner.calendar import suggest
+
+    known = list(known)
+    return (f"undefined fact '{name}' (facts.{name}){suggest(name, known)}: define it under facts: with value, as_of and source"
+            + (f"; defined: {', '.join(sorted(known))}" if 0 < len(known) <= 12 else ""))
+
+
+def _undefined_fact(name: str, known: Iterable[str]) -> Any:
+    import jinja2
+
+    return jinja2.StrictUndefined(hint=undefined_message(name, known), name=name, exc=undefined_fact_error())
+
+
+_UNDEFINED_FACT: type[jinja2.UndefinedError] | None = None
+
+
+def undefined_fact_error() -> type[jinja2.UndefinedError]:
+    """The error an undefined fact raises when used: a subclass of Jinja's UndefinedError, made on
+    first use so that importing this module (filters do, on every path) never imports Jinja."""
+    global _UNDEFINED_FACT
+    if _UNDEFINED_FACT is None:
+        import jinja2
+
+        class UndefinedFact(jinja2.UndefinedError):
+            """A template used a fact the calendar does not define."""
+
+        _UNDEFINED_FACT = UndefinedFact
+    return _UNDEFINED_FACT
+
+
+# ---------------------------------------------------------------- references in templates
+
+
+class Reference(NamedTuple):
+    """A `facts.<name>` written in a template, where it is written."""
+
+    name: str
+    line: int
+    col: int
+
+
+def references(source: str, parsed: Any) -> list[Reference]:
+    """Every `facts.<name>` / `facts["name"]` in a parsed template, with its line and column; names
+    the template tests with `is defined` are left out (it guards them)."""
+    from jinja2 import nodes
+
+    found: list[tuple[str, int]] = []
+    guarded: set[str] = set()
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+        if not (isinstance(node.node, nodes.Name) and node.node.name == "facts"):
+            continue
+        if isinstance(node, nodes.Getattr):
+            found.append((node.attr, node.lineno))
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            found.append((node.arg.value, node.lineno))
+    for test in parsed.find_all(nodes.Test):
+        if test.name in ("defined", "undefined") and isinstance(test.node, (nodes.Getattr, nodes.Getitem)):
+            inner = test.node
+            if isinstance(inner.node, nodes.Name) and inner.node.name == "facts":
+                guarded.add(inner.attr if isinstance(inner, nodes.Getattr) else getattr(inner.arg, "value", ""))
+    lines = source.splitlines()
+    out = []
+    for name, line in found:
+        if name not in guarded:
+            out.append(Reference(name, line, column(lines, line, name)))
+    return out
+
+
+def column(lines: list[str], line: int, name: str) -> int:
+    """The 1-based column of `facts.<name>` (or `facts["name"]`) on a template's line; 0 if not found."""
+    if not 1 <= line <= len(lines):
+        return 0
+    m = re.search(r"\bfacts\s*(?:\.\s*" + re.escape(name) + r"\b|\[\s*['\"]" + re.escape(name) + r"['\"])", lines[line - 1])
+    return m.start() + 1 if m else 0
+
+
+def undefined_references(folder: Path, parsed: dict[str, tuple[str, Any]], defined: Iterable[str]) -> list[Problem]:
+    """A located error for each reference to a fact the calendar does not define, in any template
+    (`parsed`: template name -> (source, parsed template))."""
+    known = set(defined)
+    problems = []
+    for name, (source, tree) in parsed.items():
+        for ref in references(source, tree):
+            if ref.name not in known:
+                problems.append(problem_at(folder / name, ref.line, ref.col, undefined_message(ref.name, known)))
+    return problems
+
+
+# ---------------------------------------------------------------- freshness of posts
+
+
+class Stale(NamedTuple):
+    """A fact that is stale in some posts of one occurrence (an event on a date)."""
+
+    fact: Fact
+    event: str
+    date: date
+    posts: tuple[str, ...]  # "account/lang" of each post of that occurrence that cites it
+
+
+def stale(calendar: Calendar, posts: Iterable[Post]) -> list[Stale]:
+    """Each (fact, occurrence) whose posts cite the fact after it went stale, in fact and date order."""
+    groups: dict[tuple[str, str, date], list[str]] = {}
+    limits: dict[str, date] = {}
+    for post in posts:
+        for name in post.facts:
+            fact = calendar.facts.get(name)
+            if fact is None:
+                continue
+            if name not in limits:
+                limits[name] = fresh_until(fact, calendar)
+            if post.date > limits[name]:
+                groups.setdefault((name, post.event.id, post.date), []).append(f"{post.account}/{post.language}")
+    return [Stale(calendar.facts[name], event, day, tuple(sorted(where)))
+            for (name, event, day), where in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))]
+
+
+def stale_message(s: Stale, calendar: Calendar) -> str:
+    """One line: which fact is stale in which posts, how old it is then, and where to update it from."""
+    fact = s.fact
+    return (f"fact '{fact.name}' (as of {as_of_text(fact)}) is stale in {s.event}/{s.date.isoformat()} "
+            f"({', '.join(s.posts)}): {age_text(fact.until, s.date)} old then, more than its max_age of "
+            f"{max_age(fact, calendar).written}; update its value and as_of from {fact.source}")
+
+
+def stale_problems(calendar: Calendar, posts: Iterable[Post], severity: str = "warning") -> list[Problem]:
+    """The stale facts of these posts as warnings located where each fact is defined."""
+    return [problem_at(s.fact.file, s.fact.line, s.fact.col, stale_message(s, calendar), severity) for s in stale(calendar, posts)]
+
+
+# ---------------------------------------------------------------- campaigner facts
+
+
+class Citation(NamedTuple):
+    """One post that cites a fact."""
+
+    id: str
+    event: str
+    date: date
+    due: str
+    where: str  # account/lang
+    stale: bool
+
+
+class Use(NamedTuple):
+    """A fact as `campaigner facts` lists it: its value, age today, and the posts that cite it."""
+
+    name: str
+    shown: str  # the value as written, per language when it has one per language
+    value: Any
+    per_language: bool
+    as_of: str
+    until: date
+    source: str
+    max_age: str
+    fresh_until: date
+    age: str
+    stale_today: bool
+    defined_at: str
+    posts: tuple[Citation, ...]
+    templates: tuple[str, ...]
+
+    def occurrences(self) -> list[tuple[str, list[str], bool]]:
+        """The posts grouped by occurrence: ("event/date", [account/lang, ...], stale)."""
+        groups: dict[str, tuple[list[str], bool]] = {}
+        for c in self.posts:
+            key = f"{c.event}/{c.date.isoformat()}"
+            where, _ = groups.setdefault(key, ([], c.stale))
+            where.append(c.where)
+        return [(key, where, is_stale) for key, (where, is_stale) in groups.items()]
+
+    def as_json(self) -> dict[str, Any]:
+        """The row for --json."""
+        return {
+            "name": self.name, "value": self.value, "per_language": self.per_language, "as_of": self.as_of,
+            "covers_until": self.until.isoformat(), "source": self.source, "max_age": self.max_age,
+            "fresh_until": self.fresh_until.isoformat(), "age": self.age, "stale": self.stale_today,
+            "defined_at": self.defined_at, "templates": list(self.templates),
+            "posts": [{"id": c.id, "due": c.due, "stale": c.stale} for c in self.posts],
+        }
+
+
+def usage(calendar: Calendar, posts: Iterable[Post], today: date, templates: Path) -> list[Use]:
+    """Every fact of the calendar, in name order, with its age on `today` and the posts that cite it."""
+    cited: dict[str, list[Post]] = {}
+    for post in posts:
+        for name in post.facts:
+            cited.setdefault(name, []).append(post)
+    in_templates = _templates_citing(templates)
+    rows = []
+    for name in sorted(calendar.facts):
+        fact = calendar.facts[name]
+        limit = fresh_until(fact, calendar)
+        shown = "; ".join(f"{lang}: {v}" for lang, v in fact.value.items()) if fact.per_language else str(fact.value)
+        posts_of = tuple(Citation(p.id, p.event.id, p.date, p.due.isoformat(), f"{p.account}/{p.language}", p.date > limit)
+                         for p in sorted(cited.get(name, []), key=lambda p: (p.due, p.id)))
+        where = str(problem_at(fact.file, fact.line, fact.col, "")).removesuffix(": ")
+        rows.append(Use(name, shown, fact.value, fact.per_language, as_of_text(fact), fact.until, fact.source,
+                        max_age(fact, calendar).written, limit, age_text(fact.until, today), today > limit, where,
+                        posts_of, tuple(sorted(in_templates.get(name, ())))))
+    return rows
+
+
+def _templates_citing(folder: Path) -> dict[str, set[str]]:
+    """fact name -> the templates (by name under templates/) that cite it, in any branch."""
+    if not folder.is_dir():
+        return {}
+    from campaigner.render import template_names
+    from campaigner.sandbox import environment
+
+    env = environment(folder)
+    out: dict[str, set[str]] = {}
+    for name in template_names(folder)[0]:
+        try:
+            source = (folder / name).read_text(encoding="utf-8")
+            if "facts" not in source:
+                continue
+            tree = env.parse(source, name=name)
+        except Exception:  # a template that cannot be read or parsed: validate says why
+            continue
+        for ref in references(source, tree):
+            out.setdefault(ref.name, set()).add(name)
+    return out
