@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 SUMMARIES: dict[str, str] = {
     "validate": "Check the calendar, every template and media file, and that every post fits; exit 2 on any error.",
     "plan": "Show the posts due in a window (default: the next 30 days), with their length, limit and ledger state.",
+    "facts": "List every fact with its value, as_of, source and age today, and the posts that cite it (default: the next 365 days).",
     "preview": "Write an HTML preview of the posts (default: the next 30 days): month grids and a card per post, to open offline.",
     "ics": "Write an iCalendar (.ics) file: one event per occurrence, from 30 days ago to a year ahead by default.",
     "report": "Count what was published, missed, failed, held and planned, per goal and account (default: the last 12 months).",
