@@ -224,7 +224,7 @@ def test_more_than_four_images_is_refused_before_sending(rsps, tmp_path):
 @pytest.mark.parametrize("make, phrase", [
     (lambda d: d / "missing.png", "cannot be read"),
     (lambda d: (d / "notes.png").write_text("not an image") and d / "notes.png", "is not a JPEG, PNG, GIF, WebP image"),
-    (lambda d: (d / "huge.png").write_bytes(png_bytes() + b"\0" * (5 * 1024 * 1024)) and d / "huge.png", "X accepts images up to 5 MB"),
+    (lambda d: (d / "huge.png").write_bytes(png_bytes() + b"\0" * (5 * 1024 * 1024)) and d / "huge.png", "X takes images up to 5,242,880 bytes"),
 ])
 def test_unusable_images_are_refused_before_sending(rsps, tmp_path, make, phrase):
     with pytest.raises(Permanent) as caught:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping, NamedTuple
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple, Sequence
+
+from campaigner.errors import Permanent
 
 # Records are NamedTuples: `plan` and `validate` import this module to read capabilities, and a
 # frozen dataclass costs about a millisecond to create at import.
@@ -19,6 +21,19 @@ class MediaItem(NamedTuple):
 
     path: Path
     alt: str | None = None
+
+
+class Image(NamedTuple):
+    """An image read and checked (`Adapter.load_images`) before anything is sent."""
+
+    name: str
+    data: bytes
+    mime: str
+    alt: str | None  # fitted to the platform's limit (`Adapter.fit_alt`); None without alt text
+
+
+# Image types by MIME type, in the order messages list them.
+IMAGE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/bmp": "BMP", "image/tiff": "TIFF"}
 
 
 class Message(NamedTuple):
@@ -214,6 +229,32 @@ class Adapter:
 
     def close(self) -> None:
         """Release what `open` or `publish` set up (a mail session); never raises."""
+
+    def load_images(self, media: Sequence[MediaItem]) -> list[Image]:
+        """Read a post's images and check them by this platform's capabilities (count, type, size),
+        before any request: each problem is Permanent, with what to change."""
+        if len(media) > self.max_images:
+            raise Permanent(f"{self.label} takes at most {self.max_images} images per post; this post for {self.account} has {len(media)}: remove some")
+        names = [name for mime, name in IMAGE_NAMES.items() if mime in self.image_types]
+        images = []
+        for item in media:
+            path = Path(item.path)
+            try:
+                size = path.stat().st_size  # before reading: a huge file is refused unread
+                if self.max_image_bytes is not None and size > self.max_image_bytes:
+                    raise Permanent(f"image {path} is {size:,} bytes; {self.label} takes images up to {self.max_image_bytes:,} bytes: make it smaller")
+                data = path.read_bytes()
+            except OSError as exc:
+                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
+            mime = image_type(data[:12])
+            if mime not in self.image_types:
+                raise Permanent(f"{path} is not a {', '.join(names)} image, the types {self.label} takes")
+            images.append(Image(path.name, data, mime, self.fit_alt(item.alt) if item.alt and self.alt_text else None))
+        return images
+
+    def fit_alt(self, alt: str) -> str:
+        """Alt text cut to the platform's limit (code points); an adapter may cut more carefully."""
+        return alt if self.max_alt_length is None else alt[: self.max_alt_length]
 
     def publish(self, message: Message) -> Receipt:
         """Send one message; return a Receipt or raise Transient, Permanent or Ambiguous."""

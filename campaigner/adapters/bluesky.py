@@ -24,19 +24,18 @@ import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, Sequence
 
 from campaigner.adapters.base import (
+    Image,
     COMMON_OPTIONS,
     AccountCheck,
     Adapter,
-    MediaItem,
     Message,
     RateLimit,
     Receipt,
     WireRequest,
     connection_problem,
-    image_type,
     reached_platform,
     redact_library_logs,
 )
@@ -50,7 +49,7 @@ MAX_BYTES = 3000  # ... and maxLength (UTF-8 bytes)
 MAX_IMAGE_BYTES = 1_000_000  # lexicons/app/bsky/embed/images.json: image maxSize
 MAX_ALT_TEXT = 2000  # the Bluesky app's limit (the lexicon sets none)
 MAX_TAG_GRAPHEMES = 64  # lexicons/app/bsky/richtext/facet.json: tag maxGraphemes
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 APP_PASSWORDS = "Settings > Privacy and security > App passwords on bsky.app"
 # TIDs: 13 characters of base32-sortable; the first is one of the first 16 (the top bit is 0).
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -118,11 +117,6 @@ def facets(text: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda f: f["index"]["byteStart"])
 
 
-class _Image(NamedTuple):
-    name: str
-    data: bytes
-    mime: str
-    alt: str
 
 
 class _Refused(Exception):
@@ -143,7 +137,7 @@ class BlueskyAdapter(Adapter):
     max_bytes = MAX_BYTES
     max_images = 4
     max_image_bytes = MAX_IMAGE_BYTES
-    image_types = frozenset(IMAGE_TYPES)
+    image_types = IMAGE_TYPES
     alt_text = True
     max_alt_length = MAX_ALT_TEXT
     supports_threads = True
@@ -191,7 +185,7 @@ class BlueskyAdapter(Adapter):
     def publish(self, message: Message) -> Receipt:
         """Upload the images, then create the post under its own record key; settle any failure by
         looking the key up."""
-        images = self._load_images(message.media)
+        images = self.load_images(message.media)
         self._login()
         rkey = record_key(message.idempotency_key)
         blobs = [self._upload(image) for image in images]
@@ -286,7 +280,7 @@ class BlueskyAdapter(Adapter):
         cid, root = self._refs[parent_uri]
         return {"root": root, "parent": {"uri": parent_uri, "cid": cid}}
 
-    def _upload(self, image: _Image) -> tuple[dict[str, Any], str]:
+    def _upload(self, image: Image) -> tuple[dict[str, Any], str]:
         """uploadBlob: the raw bytes; a failure here precedes the create, so it is never ambiguous."""
         try:
             answer = self._xrpc("POST", "com.atproto.repo.uploadBlob", data=image.data, content_type=image.mime)
@@ -299,25 +293,8 @@ class BlueskyAdapter(Adapter):
         blob = answer.get("blob") if isinstance(answer, dict) else None
         if not isinstance(blob, dict):
             raise Transient(f"Bluesky took the upload of {image.name} for {self.account} but gave no blob; nothing was posted")
-        return blob, image.alt
+        return blob, image.alt or ""
 
-    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
-        if len(media) > self.max_images:
-            raise Permanent(f"Bluesky takes at most {self.max_images} images per post; this post for {self.account} has {len(media)}: remove some")
-        images = []
-        for item in media:
-            path = Path(item.path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
-            mime = image_type(data[:12])
-            if mime not in IMAGE_TYPES:
-                raise Permanent(f"{path} is not a {', '.join(IMAGE_TYPES.values())} image, the types Bluesky takes")
-            if len(data) > MAX_IMAGE_BYTES:
-                raise Permanent(f"image {path} is {len(data):,} bytes; Bluesky takes images up to {MAX_IMAGE_BYTES:,} bytes: make it smaller")
-            images.append(_Image(path.name, data, mime, (item.alt or "")[:MAX_ALT_TEXT]))
-        return images
 
     # -- finding a post whose outcome is unknown ------------------------------------------
 

@@ -13,18 +13,17 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from campaigner.adapters.base import (
+    Image,
     COMMON_OPTIONS,
     AccountCheck,
     Adapter,
-    MediaItem,
     Message,
     Receipt,
     WireRequest,
     connection_problem,
-    image_type,
     reached_platform,
     redact_library_logs,
 )
@@ -39,7 +38,7 @@ THROTTLING_CODES = frozenset({4, 17, 32, 341, 613})  # refused before any work: 
 UNEXPECTED_CODES = frozenset({1, 2})  # "an unknown / unexpected error": the work may have been done
 PERMISSIONS = "pages_manage_posts and pages_read_engagement"
 MAX_IMAGE_BYTES = 10_000_000  # the Photo reference: "a photo must be less than 10MB in size"
-IMAGE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/bmp": "BMP", "image/tiff": "TIFF"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"})
 # Rate-limit headers whose JSON may carry estimated_time_to_regain_access (minutes).
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 
@@ -71,13 +70,6 @@ def feed_fields(text: str, link: str | None = None, photo_ids: Sequence[str] = (
     return fields
 
 
-class _Image(NamedTuple):
-    """An image read and checked before anything is sent."""
-
-    name: str
-    data: bytes
-    mime: str
-    alt: str | None = None
 
 
 def photo_fields(alt: str | None, **fields: str) -> dict[str, str]:
@@ -131,7 +123,7 @@ class FacebookAdapter(Adapter):
     max_length = 63206
     max_images = 10
     max_image_bytes = MAX_IMAGE_BYTES
-    image_types = frozenset(IMAGE_NAMES)
+    image_types = IMAGE_TYPES
     alt_text = True
     supports_threads = False
     credential_sets = (("PAGE_TOKEN",),)
@@ -169,7 +161,7 @@ class FacebookAdapter(Adapter):
 
     def publish(self, message: Message) -> Receipt:
         """Post text, a link, one photo or several; return the post's id and link."""
-        images = self._load_images(message.media)
+        images = self.load_images(message.media)
         graph = self._graph_api()
         page = self.page_id
         if not images:
@@ -194,7 +186,7 @@ class FacebookAdapter(Adapter):
             raise Ambiguous(f"Facebook accepted the post for {self.account} but answered without its id: check the Page")
         return Receipt(str(post_id), f"https://www.facebook.com/{post_id}")
 
-    def _unpublished_photo(self, graph: Any, image: _Image) -> str:
+    def _unpublished_photo(self, graph: Any, image: Image) -> str:
         """Upload one photo of several with published=false; a lost answer leaves no post behind."""
         answer = self._call(
             lambda: graph.put_photo(image=(image.name, image.data, image.mime), album_path=f"{self.page_id}/photos",
@@ -206,23 +198,6 @@ class FacebookAdapter(Adapter):
             raise Transient(f"Facebook took the upload of {image.name} for {self.account} but gave no photo id")
         return str(answer["id"])
 
-    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
-        if len(media) > self.max_images:
-            raise Permanent(f"a Facebook post takes at most {self.max_images} images; this post for {self.account} has {len(media)}: remove some")
-        images = []
-        for item in media:
-            path = Path(item.path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
-            mime = image_type(data[:12])
-            if mime not in IMAGE_NAMES:
-                raise Permanent(f"{path} is not a {', '.join(IMAGE_NAMES.values())} image, the types Facebook accepts")
-            if len(data) > MAX_IMAGE_BYTES:
-                raise Permanent(f"image {path} is {len(data):,} bytes; Facebook takes photos under 10 MB ({MAX_IMAGE_BYTES:,} bytes): make it smaller")
-            images.append(_Image(path.name, data, mime, item.alt or None))
-        return images
 
     # -- finding a post whose outcome is unknown ------------------------------------------
 

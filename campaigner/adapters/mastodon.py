@@ -14,19 +14,18 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping
 
 from campaigner.adapters.base import (
+    Image,
     COMMON_OPTIONS,
     AccountCheck,
     Adapter,
-    MediaItem,
     Message,
     RateLimit,
     Receipt,
     WireRequest,
     connection_problem,
-    image_type,
     reached_platform,
 )
 from campaigner.credentials import env_name, missing_message, redact, remember
@@ -34,7 +33,7 @@ from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure,
 
 DEFAULT_MAX_CHARACTERS = 500  # mastodon.social and Mastodon's default
 URL_CHARACTERS = 23  # characters_reserved_per_url
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # Mastodon 4's default image_size_limit
 MAX_ALT_TEXT = 1500
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -59,11 +58,6 @@ def idempotency_key(key: str) -> str:
     return "campaigner-" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
-class _Image(NamedTuple):
-    name: str
-    data: bytes
-    mime: str
-    alt: str | None
 
 
 class MastodonAdapter(Adapter):
@@ -75,7 +69,7 @@ class MastodonAdapter(Adapter):
     max_length = DEFAULT_MAX_CHARACTERS
     max_images = 4
     max_image_bytes = MAX_IMAGE_BYTES
-    image_types = frozenset(IMAGE_TYPES)
+    image_types = IMAGE_TYPES
     alt_text = True
     max_alt_length = MAX_ALT_TEXT
     supports_threads = True
@@ -124,7 +118,7 @@ class MastodonAdapter(Adapter):
 
     def publish(self, message: Message) -> Receipt:
         """Upload the images (with their descriptions), then the status with its Idempotency-Key."""
-        images = self._load_images(message.media)
+        images = self.load_images(message.media)
         client = self._mastodon()
         media_ids = [self._upload(client, image) for image in images]
         try:
@@ -137,7 +131,7 @@ class MastodonAdapter(Adapter):
             raise Ambiguous(f"Mastodon accepted the post for {self.account} but answered without its id: look at the account")
         return Receipt(str(status_id), str(url or f"{self.instance}/web/statuses/{status_id}"))
 
-    def _upload(self, client: Any, image: _Image) -> str:
+    def _upload(self, client: Any, image: Image) -> str:
         """POST /api/v2/media with the description; wait while the server answers 202 (processing)."""
         try:
             media = client.media_post(image.data, mime_type=image.mime, file_name=image.name, description=image.alt)
@@ -151,22 +145,6 @@ class MastodonAdapter(Adapter):
             raise Transient(f"Mastodon was still processing {image.name} for {self.account} after {MEDIA_WAIT:g} s; it will be tried again")
         return str(_get(media, "id"))
 
-    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
-        if len(media) > self.max_images:
-            raise Permanent(f"Mastodon takes at most {self.max_images} images per post; this post for {self.account} has {len(media)}: remove some")
-        images = []
-        for item in media:
-            path = Path(item.path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
-            mime = image_type(data[:12])
-            if mime not in IMAGE_TYPES:
-                raise Permanent(f"{path} is not a {', '.join(IMAGE_TYPES.values())} image, the types Mastodon takes")
-            alt = item.alt[:MAX_ALT_TEXT] if item.alt else None
-            images.append(_Image(path.name, data, mime, alt))
-        return images
 
     # -- finding a post whose outcome is unknown ------------------------------------------
 

@@ -13,19 +13,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping
 
 from campaigner.adapters.base import (
     COMMON_OPTIONS,
     AccountCheck,
     Adapter,
-    MediaItem,
     Message,
     RateLimit,
     Receipt,
     WireRequest,
     connection_problem,
-    image_type,
     reached_platform,
     redact_library_logs,
 )
@@ -33,14 +31,10 @@ from campaigner.credentials import env_name, missing_message, redact, remember
 from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure, Transient
 
 API = "https://api.telegram.org"
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto: "The photo must be at most 10 MB in size"
 
 
-class _Image(NamedTuple):
-    name: str
-    data: bytes
-    mime: str
 
 
 class _Refused(Exception):
@@ -61,7 +55,7 @@ class TelegramAdapter(Adapter):
     caption_length = 1024  # a photo's caption; a longer text follows the photos as a reply
     max_images = 10
     max_image_bytes = MAX_PHOTO_BYTES
-    image_types = frozenset(IMAGE_TYPES)
+    image_types = IMAGE_TYPES
     alt_text = False  # the Bot API has no alt text for photos
     supports_threads = True
     # About 20 messages per minute in a channel (python-telegram-bot wiki, "Avoiding flood limits").
@@ -102,7 +96,7 @@ class TelegramAdapter(Adapter):
 
     def publish(self, message: Message) -> Receipt:
         """sendMessage, sendPhoto or sendMediaGroup; the receipt is the first message's."""
-        images = self._load_images(message.media)
+        images = self.load_images(message.media)
         reply = {"reply_parameters": json.dumps({"message_id": int(message.reply_to)})} if message.reply_to else {}
         if not images:
             fields: dict[str, Any] = {"chat_id": self.chat_id, "text": message.text, **reply}
@@ -137,23 +131,6 @@ class TelegramAdapter(Adapter):
         numeric = str(chat.get("id") or self.chat_id)
         return f"https://t.me/c/{numeric.removeprefix('-100')}/{message_id}"
 
-    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
-        if len(media) > self.max_images:
-            raise Permanent(f"Telegram takes at most {self.max_images} photos per post; this post for {self.account} has {len(media)}: remove some")
-        images = []
-        for item in media:
-            path = Path(item.path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
-            mime = image_type(data[:12])
-            if mime not in IMAGE_TYPES:
-                raise Permanent(f"{path} is not a {', '.join(IMAGE_TYPES.values())} image, the types Telegram takes as photos")
-            if len(data) > MAX_PHOTO_BYTES:
-                raise Permanent(f"image {path} is {len(data):,} bytes; Telegram takes photos up to 10 MB: make it smaller")
-            images.append(_Image(path.name, data, mime))
-        return images
 
     # -- describe and check ----------------------------------------------------------------
 

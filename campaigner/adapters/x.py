@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, Sequence
 
 from campaigner.adapters.base import (
+    Image,
     COMMON_OPTIONS,
     AccountCheck,
     Adapter,
-    MediaItem,
     Message,
     Pricing,
     RateLimit,
     Receipt,
     WireRequest,
     connection_problem,
-    image_type,
     reached_platform,
     redact_library_logs,
 )
@@ -36,7 +35,7 @@ TWEETS_URL = "https://api.twitter.com/2/tweets"  # tweepy's host; api.x.com serv
 USERS_ME_URL = "https://api.twitter.com/2/users/me"
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 MEDIA_METADATA_URL = "https://api.x.com/2/media/metadata"
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1000  # characters (code points), CreateMediaMetadataMetadataAltText.maxLength
 OAUTH1_KEYS = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")
@@ -75,13 +74,6 @@ def fit_alt_text(alt: str) -> str:
     return "".join(kept) + "…"
 
 
-class _Image(NamedTuple):
-    """An image read and checked before anything is sent."""
-
-    name: str
-    data: bytes
-    mime: str
-    alt: str | None
 
 
 class _TimedSession:
@@ -106,7 +98,7 @@ class XAdapter(Adapter):
     max_length = 280
     max_images = 4
     max_image_bytes = MAX_IMAGE_BYTES
-    image_types = frozenset(IMAGE_TYPES)
+    image_types = IMAGE_TYPES
     alt_text = True
     max_alt_length = MAX_ALT_TEXT
     supports_threads = True
@@ -133,7 +125,7 @@ class XAdapter(Adapter):
         import requests
         import tweepy
 
-        images = self._load_images(message.media)
+        images = self.load_images(message.media)
         client = self._tweepy()
         media_ids = [self._upload(image) for image in images]
         try:
@@ -150,26 +142,12 @@ class XAdapter(Adapter):
             raise Ambiguous(f"X accepted the post for {self.account} but answered without its id: check the account")
         return Receipt(str(post_id), self._post_url(str(post_id)))
 
-    def _load_images(self, media: Sequence[MediaItem]) -> list[_Image]:
-        if len(media) > self.max_images:
-            raise Permanent(f"X allows at most {self.max_images} images per post; this post for {self.account} has {len(media)}: remove some or split the post")
-        images = []
-        for item in media:
-            path = Path(item.path)
-            try:
-                size = path.stat().st_size
-                if size > MAX_IMAGE_BYTES:
-                    raise Permanent(f"image {path} is {size:,} bytes; X accepts images up to 5 MB ({MAX_IMAGE_BYTES:,} bytes): make it smaller")
-                data = path.read_bytes()
-            except OSError as exc:
-                raise Permanent(f"image {path} for {self.account} cannot be read: {exc.strerror or exc}") from exc
-            mime = image_type(data[:12])
-            if mime not in IMAGE_TYPES:
-                raise Permanent(f"{path} is not a {', '.join(IMAGE_TYPES.values())} image, the types X accepts in a post")
-            images.append(_Image(path.name, data, mime, item.alt or None))
-        return images
 
-    def _upload(self, image: _Image) -> str:
+    def fit_alt(self, alt: str) -> str:
+        """Cut at a grapheme boundary, with an ellipsis, never inside a Khmer cluster."""
+        return fit_alt_text(alt)
+
+    def _upload(self, image: Image) -> str:
         """POST /2/media/upload (multipart), then its alt text; returns the media id."""
         import requests
         import tweepy
