@@ -310,3 +310,13 @@ def test_validate_flags_a_long_khmer_bluesky_post_and_a_long_telegram_caption(fi
     assert any(f"event '{EVENT}': the km post for ccbl_bsky (templates/anniversary/bluesky.km.j2) is 305/300 characters on bluesky" in line for line in lines), result.stderr
     assert any(f"warning: event '{EVENT}': the km post for ccbl_telegram is" in line and "over Telegram's 1,024 for a text sent with images" in line
                for line in lines), result.stderr
+
+
+def test_the_shipped_telegram_example_validates_once_uncommented(shipped):
+    text = shipped.read_text(encoding="utf-8")
+    example = re.search(r"\n  # (ccbl_telegram: \{platform: telegram, chat_id: \"@[A-Za-z0-9_]+\"\})\n", text)
+    assert example, "calendar.yaml should carry a commented-out Telegram channel account as an example"
+    shipped.write_text(text.replace(example.group(0), f"\n  {example.group(1)}\n"), encoding="utf-8")
+    result = cli("validate", "--calendar", str(shipped), "--now", "2026-12-01T08:00")
+    assert result.exit_code == 0, result.output
+    assert "Telegram has no alt text for images" in result.stderr and "3 accounts" in result.output
