@@ -15,6 +15,7 @@ from campaigner.schedule import status as state_of
 
 if TYPE_CHECKING:
     from campaigner.calendar import Calendar
+    from campaigner.calendar.quiet import QuietWindow
     from campaigner.ledger import Ledger, PostRecord, RunRecord
     from campaigner.render import Post, Renderer
 
@@ -44,6 +45,7 @@ class Overview(NamedTuple):
     last_run: RunRecord | None  # the last `post` run started at or before now (a rehearsal with a later --now is not it)
     failing_runs: list[RunRecord]  # the latest runs, while they keep ending in a configuration error (newest first)
     silent_for: timedelta | None  # how long no run has started, when that is longer than CRON_SILENCE
+    quiet: tuple[tuple[QuietWindow, int], ...] = ()  # windows now or in the next 30 days, with the posts they hold then
     horizon: tuple[str, ...] = ()  # accounts with nothing planned in the coming weeks (horizon.py), one line each
     settle: dict[str, str] = {}  # unknown post id -> what reconciling can do for it
 
@@ -85,6 +87,8 @@ def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Render
         missed=ledger.records(states=["missed"], since=now - timedelta(days=30)),
         due=sorted(due, key=lambda d: (d.missed_at, d.post.id)), upcoming=upcoming,
         last_run=last, failing_runs=failing, silent_for=silent,
+        quiet=tuple((w, sum(1 for p in window if p.due >= w.start and state_of(p, records.get(p.id), (w,)) == "held"))
+                    for w in quiet if w.end > now and w.start <= now + timedelta(days=30)),
         horizon=tuple(p.message for p in horizon_problems(calendar, now)),
     )
 

@@ -90,7 +90,7 @@ def test_a_window_holds_by_goal_and_by_kind_and_skips_what_it_holds(quiet_cal, t
     # The window over, the skipped posts stay skipped: never sent late.
     later = invoke("post", "--calendar", str(cal), "--now", "2026-12-06T09:00:00+07:00", "-v")
     assert later.exit_code == 0 and "published" in later.stdout and len(sends(tmp_path / "sent.jsonl")) == 2
-    assert plan_json(cal)["rally"]["status"] == "skipped"
+    assert (plan_json(cal)["rally"]["status"], plan_json(cal)["rally"]["held_by"]) == ("skipped", "vote-week")
 
 
 def test_a_window_without_hold_holds_everything_but_condemnations_unless_named(quiet_cal, tmp_path):
@@ -280,3 +280,14 @@ def test_the_snapshot_cache_sees_an_edited_window_at_once(shipped):
     assert json.loads(invoke(*args).stdout) == first  # served from the snapshot, the same
     shipped.write_text(shipped.read_text(encoding="utf-8").replace("    from: 2027-05-23\n", "    from: 2027-05-31\n"), encoding="utf-8")
     assert {(r["status"], r["held_by"]) for r in json.loads(invoke(*args).stdout)} == {("pending", None)}
+
+
+def test_status_lists_the_window_in_force_with_the_posts_it_holds(quiet_cal):
+    cal = quiet_cal(SKIP_BY_GOAL_AND_KIND)
+    before = invoke("status", "--calendar", str(cal), "--now", "2026-11-20T09:00:00+07:00")
+    assert ("Quiet window vote-week (2026-12-01 to 2026-12-05, from 2026-12-01 00:00) holds goal universalization, kind un-vote: "
+            "2 post(s) in the next 30 days will be skipped, never sent (after: skip)") in before.stdout
+    assert "rally/2026-12-03" not in before.stdout.split("Next posts due:")[1].split("Quiet window")[0]  # held: not among the next posts
+    during = json.loads(invoke("status", "--calendar", str(cal), "--now", "2026-12-02T09:00:00+07:00", "--json").stdout)
+    assert [(q["name"], q["held"], q["after"]) for q in during["quiet"]] == [("vote-week", 2, "skip")]
+    assert invoke("status", "--calendar", str(cal), "--now", "2026-12-06T09:00:00+07:00").stdout.count("Quiet window") == 0

@@ -65,6 +65,8 @@ def plan(
     quiet = cal.quiet
     states = {p.id: status(p, records.get(p.id), quiet) for p in posts}
     held = {p.id: w for p in posts if states[p.id] == "held" and (w := hold(p, quiet)) is not None}
+    # A post a window skipped is `skipped` in the ledger; --json still names the window.
+    skipped_by = {p.id: w for p in posts if states[p.id] == "skipped" and not p.draft and (w := hold(p, quiet)) is not None}
     from campaigner import facts
 
     stale = facts.stale(cal, posts)
@@ -73,7 +75,7 @@ def plan(
         for s in stale:
             for where in s.posts:
                 stale_in.setdefault(f"{s.event}/{s.date.isoformat()}/{where}", []).append(s.fact.name)
-        _echo_json_list(_as_json(p, states[p.id], stale_in.get(p.id, []), held.get(p.id)) for p in posts)
+        _echo_json_list(_as_json(p, states[p.id], stale_in.get(p.id, []), held.get(p.id) or skipped_by.get(p.id)) for p in posts)
     else:
         if month:
             _print_month(cal, posts, states, start, today, full)

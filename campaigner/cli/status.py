@@ -49,6 +49,8 @@ def status(
             "last_run": None if last is None else {"id": last.id, "started_at": last.started_at.isoformat(), "ended_at": last.ended_at.isoformat() if last.ended_at else None,
                                                    "counts": last.counts, "exit_code": last.exit_code, "error": last.error},
             "failing_runs": len(view.failing_runs),
+            "quiet": [{"name": w.name, "from": w.start.isoformat(), "to": w.end.isoformat(), "holds": w.what(), "after": w.after,
+                       "note": w.note, "held": n} for w, n in view.quiet],
             "warnings": list(view.horizon),
             "ledger": where,
             "hosts": [{"host": r.host, "last_run": r.started_at.isoformat(), "command": r.command, "exit_code": r.exit_code} for r in hosts],
@@ -90,6 +92,10 @@ def status(
         out += [f"  {r.id} (due {local(r.due)})" for r in view.missed]
     out.append("\nNext posts due:" if view.upcoming else "\nNothing due in the next 30 days.")
     out += [f"  {local(p.due)}  {p.id}" + ("  (draft: needs approval)" if p.draft else "") for p in view.upcoming]
+    for w, n in view.quiet:
+        when = "now" if w.start <= moment else f"from {local(w.start)}"
+        out.append(f"\nQuiet window {w.name} ({w.span()}, {when}) holds {w.what()}: {n} post(s) in the next 30 days "
+                   + ("will be skipped, never sent" if w.after == "skip" else "go out when it ends") + f" (after: {w.after})")
     out += [f"warning: {line}" for line in view.horizon]
     if last is not None:
         done = ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())) or ("nothing sent" if last.exit_code == 2 else "nothing due")
