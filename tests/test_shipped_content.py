@@ -145,3 +145,14 @@ def test_condemn_without_a_weapon_is_a_located_error_not_a_guess(shipped):
     assert result.exit_code == 2
     assert "templates/condemnation/" in result.stderr and "--weapon" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_shipped_files_cite_public_sources_not_files_outside_the_repository():
+    """The shipped calendar, facts and templates once cited shared/reference/CAMPAIGN-FACTS.md, a
+    file of the team's that no user of the repository has (issue 11, item 10)."""
+    root = Path(__file__).parent.parent
+    shipped = [root / "calendar.yaml", root / "facts.yaml", *sorted((root / "templates").rglob("*.j2"))]
+    cited = [f"{path.relative_to(root)}:{n}" for path in shipped
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if any(name in line for name in ("CAMPAIGN-FACTS", "KHMER.md", "PLATFORMS.md", "shared/reference"))]
+    assert cited == []
