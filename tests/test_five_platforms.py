@@ -83,6 +83,7 @@ class Platforms:
         self.x_posts: list[dict] = []
         self.md_statuses: dict[str, dict] = {}
         self.md_keys: dict[str, str] = {}
+        self.md_hidden = False  # the account's statuses do not list them (yet)
         self.bsky: dict[str, dict] = {}
         self._register(rsps)
 
@@ -190,7 +191,7 @@ class Platforms:
         rsps.add_callback(responses.POST, f"{MD}/api/v1/statuses", callback=status)
         rsps.add(responses.GET, f"{MD}/api/v1/accounts/verify_credentials", json=pf.mastodon_account())
         rsps.add_callback(responses.GET, re.compile(rf"{re.escape(MD)}/api/v1/accounts/109876543210/statuses.*"),
-                          callback=lambda request: _json(200, list(reversed(self.md_statuses.values()))))
+                          callback=lambda request: _json(200, [] if self.md_hidden else list(reversed(self.md_statuses.values()))))
 
         # -- Bluesky: a record key exists once
         def create_record(request):

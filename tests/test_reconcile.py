@@ -58,3 +58,22 @@ def test_each_platform_is_asked_only_what_it_can_answer(five):  # noqa: F811
         status = cli("status", "--calendar", cal, "--now", f"{DAY}T13:20")
         assert "or: the Telegram Bot API cannot read a channel's history: check the account by hand" in status.stdout
         assert "or: 'campaigner reconcile' can look for it on Mastodon" in status.stdout
+
+
+def test_the_next_post_retries_mastodon_within_the_hour_and_gets_the_first_status_back(five):  # noqa: F811
+    cal = str(five)
+    md_post = f"{EVENT}/{DAY}/ccbl_mastodon/en"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = Platforms(rsps)
+        fake.timeout_next = {"mastodon"}
+        first = cli("post", "--calendar", cal, "--now", f"{DAY}T11:05", "--json", "--account", "ccbl_mastodon")
+        assert {r["id"]: r["status"] for r in json.loads(first.stdout)}[md_post] == "unknown"
+        created = dict(fake.md_statuses)
+        fake.md_hidden = True  # the account's statuses do not show it yet (still being processed)
+        second = cli("post", "--calendar", cal, "--now", f"{DAY}T11:20", "--json", "--account", "ccbl_mastodon")
+        assert second.exit_code == 0, second.output
+        again = {r["id"]: r for r in json.loads(second.stdout)}
+        (status_id,) = [sid for sid, status in created.items() if "Ottawa" in status["content"]]
+        assert again[md_post]["status"] == "published" and again[md_post]["url"].endswith(status_id)
+        # Five requests for four posts: the retry went with the same Idempotency-Key and made no second status.
+        assert fake.creates["mastodon"] == 5 and len(fake.md_statuses) == 4 and len(fake.posts["mastodon"]) == len(set(fake.posts["mastodon"])) == 4

@@ -188,3 +188,68 @@ def test_a_mail_server_echoing_the_password_leaks_nothing(fixture_calendar, cana
     stored = [f.read_bytes().decode("utf-8", "replace") for f in (cal.parent / ".campaigner").glob("state.db*")]
     ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail"))  # not the test server's own log
     assert leaks([result.output, result.stderr or "", status.output, ours] + stored) == []
+
+
+# -- Telegram, Mastodon and Bluesky: the bot token in the URL, the access token, the app password and
+# the Bluesky session's own tokens, echoed back in every form --------------------------------------
+
+NEW_CANARIES = {
+    "CAMPAIGNER_CCBL_TELEGRAM_BOT_TOKEN": "7012345678:AAE+Canary/Bot=Tök9",
+    "CAMPAIGNER_CCBL_MASTODON_ACCESS_TOKEN": "md+Canary/Access=Tök8",
+    "CAMPAIGNER_CCBL_BSKY_APP_PASSWORD": "bsky+Canary/App=Pässwörd7",
+}
+NEW_ACCOUNTS = """  ccbl_telegram: {platform: telegram, chat_id: "@ccbl_kh"}
+  ccbl_mastodon: {platform: mastodon, instance: "https://mastodon.example"}
+  ccbl_bsky:     {platform: bluesky, handle: ccbl.bsky.social}
+"""
+
+
+def test_the_new_platforms_secrets_and_bluesky_session_tokens_never_leak(shipped, monkeypatch, caplog):
+    import re
+
+    caplog.set_level(logging.DEBUG)
+    text = shipped.read_text(encoding="utf-8")
+    shipped.write_text(re.sub(r"(\naccounts:\n(?:  .*\n)+)", lambda m: m.group(1) + NEW_ACCOUNTS, text, count=1), encoding="utf-8")
+    for k, v in NEW_CANARIES.items():
+        monkeypatch.setenv(k, v)
+    session = pf.bsky_session()
+    secrets = list(NEW_CANARIES.values()) + [session["accessJwt"], session["refreshJwt"]]
+    said = " | ".join(sorted(f for s in secrets for f in every_form(s)))
+    # The session's tokens are known to Bluesky alone: only its server can echo them.
+    said_env = " | ".join(sorted(f for s in NEW_CANARIES.values() for f in every_form(s)))
+    cal = str(shipped)
+    commands = [
+        ("accounts", "--calendar", cal),
+        ("accounts", "check", "--calendar", cal),
+        ("accounts", "check", "--calendar", cal, "--dry-run"),
+        ("post", "--calendar", cal, "--now", "2026-12-03T11:05", "--dry-run"),
+        ("post", "--calendar", cal, "--now", "2026-12-03T11:05", "--account", "ccbl_telegram", "--account", "ccbl_mastodon", "--account", "ccbl_bsky"),
+        ("reconcile", "--calendar", cal, "--now", "2026-12-03T11:10"),
+        ("status", "--calendar", cal, "--now", "2026-12-03T12:00"),
+        ("status", "--calendar", cal, "--now", "2026-12-03T12:00", "--json"),
+    ]
+    outputs = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for method in ("sendMessage", "sendPhoto", "sendMediaGroup", "getMe", "getChat", "getChatMember"):
+            rsps.add(responses.POST if method.startswith("send") else responses.GET, pf.tg_url(method), json=pf.tg_error(401, f"Unauthorized: {said_env}"), status=401)
+        for method, path in (("POST", "/api/v1/statuses"), ("POST", "/api/v2/media"), ("GET", "/api/v1/accounts/verify_credentials"), ("GET", "/api/v2/instance/")):
+            rsps.add(method, f"{pf.MASTODON}{path}", json={"error": f"The access token is invalid: {said_env}"}, status=401)
+        rsps.add(responses.POST, pf.bsky_xrpc("com.atproto.server.createSession", pf.BSKY), json=session)
+        rsps.add(responses.POST, pf.bsky_xrpc("com.atproto.repo.createRecord"), json=pf.bsky_error("InvalidRequest", said), status=400)
+        rsps.add(responses.POST, pf.bsky_xrpc("com.atproto.repo.uploadBlob"), json=pf.bsky_error("InvalidRequest", said), status=400)
+        rsps.add(responses.GET, pf.bsky_xrpc("com.atproto.repo.getRecord"), json=pf.bsky_not_found(), status=400)
+        rsps.add(responses.GET, pf.bsky_xrpc("app.bsky.actor.getProfile"), json=pf.bsky_error("AuthenticationRequired", said), status=401)
+        for args in commands:
+            result = runner.invoke(app, list(args))
+            assert result.exit_code in (0, 1), (args, result.output)
+            outputs.append(result.output + (result.stderr or ""))
+        assert any("createRecord" in c.request.url for c in rsps.calls)
+    assert any("Telegram refused the bot token for ccbl_telegram" in o for o in outputs)
+    assert any("Bluesky refused" in o and "ccbl_bsky" in o for o in outputs)
+    stored = [f.read_bytes().decode("utf-8", "replace") for f in (shipped.parent / ".campaigner").glob("state.db*")]
+    stored += [f.read_bytes().decode("utf-8", "replace") for f in Path(os.environ["CAMPAIGNER_CACHE_DIR"]).rglob("*") if f.is_file()]
+    assert stored
+    found = [f"{s[:12]}... as {form!r} in {where}" for s in secrets for form in every_form(s)
+             for where, haystack in [*((f"output {n}", o) for n, o in enumerate(outputs)), ("log", caplog.text), *(("stored", t) for t in stored)]
+             if form in haystack]
+    assert found == []
