@@ -224,6 +224,14 @@ def test_views_show_the_held_state_and_the_window(quiet_cal, tmp_path):
     assert "note: a test window" in table.stdout
     month = invoke("plan", "--calendar", str(cal), "--month", "2026-12", "--now", "2026-12-01T00:00:00+07:00")
     assert " 3 H" in month.stdout
+    report = json.loads(invoke("report", "--calendar", str(cal), "--from", "2026-12-01", "--to", "2026-12-31", "--format", "json",
+                               "--now", "2026-12-01T00:00:00+07:00").stdout)
+    assert {g["goal"]: g["totals"]["held"] for g in report["goals"]} == {"universalization": 1, "(no goal)": 1, "clearance": 0, "no-new-use": 0}
+    preview = invoke("preview", "--calendar", str(cal), "--from", "2026-12-01", "--to", "2026-12-31", "--out", str(tmp_path / "preview"),
+                     "--now", "2026-12-01T00:00:00+07:00")
+    assert preview.exit_code == 0, preview.output
+    html = (tmp_path / "preview" / "index.html").read_text(encoding="utf-8")
+    assert html.count('data-state="held" data-platform') == 2 and "by quiet window &#39;vote-week&#39; (2026-12-01 to 2026-12-05)" in html
 
 
 def test_the_shipped_calendar_holds_the_30_may_universalization_posts_for_the_commune_elections(shipped):
