@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from campaigner.adapters.email import SMTPSettings
 from campaigner.calendar import JOURNALISTS, Calendar, Contact, Event
-from campaigner.errors import CampaignerError, ConfigError, problem_at
+from campaigner.errors import CampaignerError, ConfigError, Problem, problem_at
 from campaigner.ledger import Ledger
 from campaigner.render import Post, Renderer
 
@@ -233,6 +233,36 @@ def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, con
     if calendar.campaign.contact:
         parts += ["", "-- ", calendar.campaign.contact]
     return _one_line(subject_t.format(campaign=calendar.campaign.name, about=about)), "\n".join(parts) + "\n"
+
+
+def letter_problems(calendar: Calendar, posts: list[Post], now: datetime, renderer: Renderer) -> list[Problem]:
+    """What `validate` says about the briefings: each group's letter rendered once per language and
+    event that has email templates (so an undefined variable is found before a brief is due), and a
+    templates/<kind>/email.<group>.<lang>.j2 whose group the calendar does not have (a typo would
+    otherwise fall back, silently, to the kind's general letter)."""
+    problems: list[Problem] = []
+    have = ", ".join(sorted(calendar.contacts)) or "none"
+    for kind in sorted({e.template for e in calendar.events}):
+        for path in sorted((renderer.folder / kind).glob("email.*.*.j2")):
+            group = path.name.split(".")[1]
+            if group not in calendar.contacts:
+                problems.append(problem_at(path, 0, 0, f"no contact group '{group}' in the calendar (its groups: {have}): "
+                                                       "rename the file, or add the group under contacts:", "warning"))
+    by_event: dict[str, list[Post]] = {}
+    for p in posts:
+        by_event.setdefault(p.event.id, []).append(p)
+    for event in calendar.events:
+        if event.id not in by_event or not any((renderer.folder / event.template).glob("email*.j2")):
+            continue
+        langs = list(statements(by_event[event.id]))
+        for group, contacts in calendar.contacts.items():
+            one_each = {language_for(c, langs, calendar.campaign.languages): c for c in reversed(contacts)}
+            sample = calendar._replace(contacts={group: tuple(one_each.values())})
+            try:
+                compose(sample, event, by_event[event.id], now, group=group, renderer=renderer)
+            except ConfigError as exc:
+                problems += exc.problems
+    return problems
 
 
 def _one_line(text: str) -> str:

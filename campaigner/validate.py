@@ -71,6 +71,10 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
 
     report.problems += held_events(calendar) + horizon_problems(calendar, now)
     report.problems += facts.stale_problems(calendar, report.posts)
+    if calendar.contacts:
+        from campaigner.brief import letter_problems
+
+        report.problems += letter_problems(calendar, report.posts, now, renderer)
     report.problems = sorted(set(report.problems))
     return report
 

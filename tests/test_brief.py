@@ -411,3 +411,18 @@ def test_praise_briefs_the_officials_with_the_shipped_accession_letters_once(shi
     again = praise("2026-11-30T11:00")
     assert again.exit_code == 0 and "already briefed mfaic@example.org (officials)" in again.stdout
     assert len(smtp.messages) == 3
+
+
+def test_validate_renders_each_groups_letters_and_warns_of_a_letter_for_no_group(shipped):
+    def validate():
+        return runner.invoke(app, ["validate", "--calendar", str(shipped), "--now", "2026-01-01T00:00"])
+
+    assert validate().exit_code == 0
+    folder = shipped.parent / "templates"
+    letter = folder / "condemnation" / "email.officials.en.j2"
+    letter.write_text(letter.read_text(encoding="utf-8") + "{{ contact.title }}\n", encoding="utf-8")
+    (folder / "accession" / "email.oficials.km.j2").write_text("Subject: x\n{{ statement }}\n", encoding="utf-8")
+    result = validate()
+    assert result.exit_code == 2
+    assert "templates/condemnation/email.officials.en.j2" in result.stderr and "'title'" in result.stderr
+    assert "templates/accession/email.oficials.km.j2: warning: no contact group 'oficials' in the calendar (its groups: officials)" in result.stderr
