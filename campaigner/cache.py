@@ -72,6 +72,7 @@ class Snapshot:
         self.calendar = calendar
         self.rendered: dict[str, Row] = {}  # post id -> what rendering it gave
         self.syntax: list[Problem] | None = None  # the template syntax check, once run
+        self.letters: dict[str, list[Problem]] = {}  # the briefing letters' check, by the posts it was run on
         self.changed = True  # new: written even if nothing gets rendered
         self.name: str | None = None  # its file name in the cache folder (set by load; not pickled)
 
@@ -87,6 +88,14 @@ class Snapshot:
             self.syntax = check()
             self.changed = True
         return list(self.syntax)
+
+    def letter_check(self, posts_key: str, check: Callable[[], list[Problem]]) -> list[Problem]:
+        """The briefing letters' problems (brief.letter_problems), checked once per key and set of posts
+        (validate's `now` picks which occurrence of each event is rendered)."""
+        if posts_key not in self.letters:
+            self.letters[posts_key] = check()
+            self.changed = True
+        return list(self.letters[posts_key])
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

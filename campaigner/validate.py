@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,9 @@ def validate(calendar: Calendar, now: datetime, renderer: Renderer | None = None
     if calendar.contacts:
         from campaigner.brief import letter_problems
 
-        report.problems += letter_problems(calendar, report.posts, now, renderer)
+        letters = lambda: letter_problems(calendar, report.posts, now, renderer)  # noqa: E731
+        posts_key = hashlib.sha256("\n".join(p.id for p in report.posts).encode()).hexdigest()
+        report.problems += renderer.snapshot.letter_check(posts_key, letters) if renderer.snapshot is not None else letters()
     report.problems = sorted(set(report.problems))
     return report
 
