@@ -325,6 +325,22 @@ def stale(calendar: Calendar, posts: Iterable[Post]) -> list[Stale]:
             for (name, event, day), where in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))]
 
 
+def stale_by_post(calendar: Calendar, posts: Iterable[Post]) -> dict[str, tuple[Fact, ...]]:
+    """The stale facts each post cites, by post id (posts citing none are absent), in name order."""
+    found: dict[str, list[Fact]] = {}
+    limits: dict[str, date] = {}
+    for post in posts:
+        for name in sorted(post.facts):
+            fact = calendar.facts.get(name)
+            if fact is None:
+                continue
+            if name not in limits:
+                limits[name] = fresh_until(fact, calendar)
+            if post.date > limits[name]:
+                found.setdefault(post.id, []).append(fact)
+    return {post_id: tuple(facts) for post_id, facts in found.items()}
+
+
 def stale_message(s: Stale, calendar: Calendar) -> str:
     """One line: which fact is stale in which posts, how old it is then, and where to update it from."""
     fact = s.fact

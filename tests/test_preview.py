@@ -105,6 +105,19 @@ def test_ledger_states_show_the_link_or_the_reason(cal):
     assert "<li>1 published</li>" in page and "<li>1 failed</li>" in page
 
 
+def test_a_card_names_the_stale_facts_its_text_cites_with_their_source(shipped):
+    """A post due after a fact it cites went stale says which fact, as of when, and where to update it."""
+    out = shipped.parent / "site"
+    result = run("preview", "--calendar", str(shipped), "--now", "2027-04-01T08:00", "--month", "2027-04", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    card = page[page.index('id="' + _anchor("international-mine-awareness-day/2027-04-04/ccbl_x/en") + '"'):]
+    card = card[: card.index("</article>")]
+    assert "<dt>Stale facts</dt>" in card and "<code>contaminated_km2</code> (as of 2025-03): update it from " in card
+    fresh = run("preview", "--calendar", str(shipped), "--now", "2025-04-01T08:00", "--month", "2025-04", "--out", str(out))
+    assert fresh.exit_code == 0 and "Stale facts" not in (out / "index.html").read_text(encoding="utf-8")
+
+
 def test_the_window_options_and_the_default_folder(cal):
     result = run("preview", "--calendar", str(cal), "--now", NOW, "--month", "2026-08")
     assert result.exit_code == 0, result.stderr

@@ -71,11 +71,8 @@ def plan(
 
     stale = facts.stale(cal, posts)
     if as_json:
-        stale_in: dict[str, list[str]] = {}
-        for s in stale:
-            for where in s.posts:
-                stale_in.setdefault(f"{s.event}/{s.date.isoformat()}/{where}", []).append(s.fact.name)
-        _echo_json_list(_as_json(p, states[p.id], stale_in.get(p.id, []), held.get(p.id) or skipped_by.get(p.id)) for p in posts)
+        stale_in = facts.stale_by_post(cal, posts)
+        _echo_json_list(_as_json(p, states[p.id], [f.name for f in stale_in.get(p.id, ())], held.get(p.id) or skipped_by.get(p.id)) for p in posts)
     else:
         if month:
             _print_month(cal, posts, states, start, today, full)

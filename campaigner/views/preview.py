@@ -61,6 +61,7 @@ class Card(NamedTuple):
     goal: str  # "" when the event has none
     parts: tuple[Any, ...]  # the text (or the thread's parts), escaped, links made links
     link_domain: str
+    stale: tuple[Any, ...]  # the facts.Fact records the text cites after they went stale (campaigner facts)
 
 
 class Cell(NamedTuple):
@@ -97,13 +98,16 @@ def site(calendar: Calendar, posts: Sequence[Post], records: Mapping[str, PostRe
     images: dict[Path, Image] = {}
     cards: list[Card] = []
     anchors: set[str] = set()
+    from campaigner.facts import stale_by_post
+
+    stale = stale_by_post(calendar, posts)
     for p in posts:
         shown = tuple(_image(m, images) for m in p.media)
         link = p.event.link or ""
         cards.append(Card(p, _anchor(p.id, anchors), state_of(p, records.get(p.id), calendar.quiet), p.due.astimezone(tz), shown,
                           0 if p.fits else max(p.length - p.limit, 1),
                           platform_label(p.platform), language_label(p.language), p.event.goal or "", tuple(linkify(t) for t in p.parts),
-                          link.split("/")[2] if link.count("/") >= 2 and "://" in link else ""))
+                          link.split("/")[2] if link.count("/") >= 2 and "://" in link else "", stale.get(p.id, ())))
     by_day: dict[date, list[Card]] = {}
     for card in cards:
         by_day.setdefault(card.post.date, []).append(card)
