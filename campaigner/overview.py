@@ -81,7 +81,7 @@ def overview(calendar: Calendar, ledger: Ledger, now: datetime, renderer: Render
 
     unknown = ledger.records(states=["unknown"])
     return Overview(
-        settle={r.id: reconcile.how(r, calendar, ledger, now) for r in unknown},
+        settle={r.id: how for r in unknown if (how := reconcile.how(r, calendar, ledger, now))},
         ledger_exists=ledger.exists, posts=posts, briefings=briefings,
         unknown=unknown, failed=ledger.records(states=["failed"]),
         missed=ledger.records(states=["missed"], since=now - timedelta(days=30)),

@@ -63,12 +63,13 @@ def safe_to_retry(cls: type[Adapter], since: datetime, now: datetime) -> bool:
     return cls.idempotent and (cls.idempotency_window is None or now + MARGIN < since + cls.idempotency_window)
 
 
-def how(record: PostRecord, calendar: Calendar, ledger: Ledger, now: datetime) -> str:
-    """What reconciling can do for an unknown post, for `status`."""
+def how(record: PostRecord, calendar: Calendar, ledger: Ledger, now: datetime) -> str | None:
+    """What reconciling can do for an unknown post, for `status`; None for a row that is no
+    platform's post (a briefing email)."""
     try:
         cls = adapters.adapter_class(record.platform)
     except KeyError:
-        return f"no adapter for platform {record.platform}: check the account by hand"
+        return None
     label = cls.label or record.platform
     if cls.lookup is None:
         return f"{cls.lookup_note}: check the account by hand"
