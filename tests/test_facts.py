@@ -300,3 +300,19 @@ def test_a_warm_run_judges_freshness_without_rendering(tmp_path, monkeypatch):
     warm = run("validate", "--calendar", str(cal), "--now", "2026-09-02T00:00")
     assert (warm.exit_code, warm.stdout, warm.stderr) == (cold.exit_code, cold.stdout, cold.stderr)
     assert "is stale in the-day-after/2026-09-02" in warm.stderr
+
+
+def test_the_readmes_facts_samples_are_what_validate_prints(shipped):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("### Facts with their date and source", 1)[1]
+    undefined = next(line for line in readme.splitlines() if line.startswith("templates/un-mine-awareness-day/x.en.j2:"))
+    stale = next(line for line in readme.splitlines() if line.startswith("facts.yaml:") and ": warning: fact '" in line)
+    result = run("validate", "--calendar", str(shipped), "--now", "2027-06-01")
+    printed = [line.replace("shipped/", "", 1) for line in result.stderr.splitlines()]
+    assert any(line.startswith(stale.removesuffix("...").rstrip(". ")) for line in printed), stale
+    template = shipped.parent / "templates" / "un-mine-awareness-day" / "x.en.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("facts.contaminated_km2 | number", "facts.contaminated_kmm2 | number"), encoding="utf-8")
+    broken = run("validate", "--calendar", str(shipped), "--now", "2027-06-01")
+    assert broken.exit_code == 2
+    assert undefined in [line.replace("shipped/", "", 1) for line in broken.stderr.splitlines()]
