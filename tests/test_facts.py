@@ -310,7 +310,8 @@ def test_the_readmes_facts_samples_are_what_validate_prints(shipped):
     stale = next(line for line in readme.splitlines() if line.startswith("facts.yaml:") and ": warning: fact '" in line)
     result = run("validate", "--calendar", str(shipped), "--now", "2027-06-01")
     printed = [line.replace("shipped/", "", 1) for line in result.stderr.splitlines()]
-    assert any(line.startswith(stale.removesuffix("...").rstrip(". ")) for line in printed), stale
+    shown = stale.split("...")[0]  # the README cuts the long source short with "..."
+    assert any(line.startswith(shown) for line in printed), stale
     template = shipped.parent / "templates" / "un-mine-awareness-day" / "x.en.j2"
     template.write_text(template.read_text(encoding="utf-8").replace("facts.contaminated_km2 | number", "facts.contaminated_kmm2 | number"), encoding="utf-8")
     broken = run("validate", "--calendar", str(shipped), "--now", "2027-06-01")
