@@ -511,3 +511,39 @@ def test_grace_and_draft_parse():
                               + EVENT + "    draft: true\n    grace: 90m\n"))
     assert cal.campaign.grace == timedelta(hours=2, minutes=30)
     assert cal.events[0].draft is True and cal.grace_for(cal.events[0]) == timedelta(minutes=90)
+
+
+def test_contacts_are_named_groups_of_lists_or_csv_files_and_bad_ones_are_located(tmp_path):
+    groups = """contacts:
+  officials:
+    - {name: Ministry, email: mfa@gov.example, languages: [km], role: Ministry of Foreign Affairs}
+    - {name: Mission, email: mission@gov.example}
+  partners: partners.csv
+"""
+    (tmp_path / "partners.csv").write_text("name,email,languages,role\nNGO,ngo@partner.example,en km,Partner\n", encoding="utf-8")
+    cal = load_calendar(write(HEAD.replace("events:", groups + "events:") + EVENT))
+    assert list(cal.contacts) == ["officials", "partners"] and cal.journalists == ()
+    assert cal.contacts["officials"][0] == ("Ministry", "mfa@gov.example", ("km",), "Ministry of Foreign Affairs")
+    assert cal.contacts["officials"][1].languages == cal.campaign.languages[:1] and cal.contacts["officials"][1].role is None
+    assert cal.contacts["partners"] == (("NGO", "ngo@partner.example", ("en", "km"), "Partner"),)
+    assert Path("partners.csv") in cal.sources
+
+    bad = """contacts:
+  Officials!:
+    - {name: A, email: a@gov.example}
+  officials:
+    - {name: A, email: a@gov.example}
+    - {name: B, email: A@gov.example}
+    - {name: C, email: c/d@gov.example, title: Dr}
+journalists:
+  - {name: J, email: j@news.example}
+"""
+    text = HEAD.replace("events:", bad + "events:") + EVENT
+    line = HEAD.split("events:")[0].count("\n") + 1
+    found = problems(text)
+    assert f"calendar.yaml:{line + 1}:3: contacts: 'Officials!' is not a group name: use lowercase letters, digits, '-' and '_', e.g. officials" in found
+    assert any(p.startswith(f"calendar.yaml:{line + 5}:") and "contacts.officials[1].email: 'A@gov.example' is already in this group" in p for p in found)
+    assert any(p.startswith(f"calendar.yaml:{line + 6}:") and "'c/d@gov.example' is not an email address" in p for p in found)
+    assert any(p.startswith(f"calendar.yaml:{line + 6}:") and "title" in p for p in found)  # an unknown key, with the allowed ones
+    both = HEAD.replace("events:", "contacts:\n  journalists: []\njournalists: []\nevents:") + EVENT
+    assert [p for p in problems(both) if "journalists: the group is also under contacts:" in p]

@@ -388,6 +388,9 @@ def _group(c: Checker, parent: MarkedDict, key: str, label: str, campaign: Campa
             continue
         langs = c.string_list(j, "languages", f"{label}[{i}]") or default_langs
         role = c.string(j, "role", f"{label}[{i}]") if "role" in j else None
+        if email and email.lower() in {o.email.lower() for o in out}:
+            c.error(c.at_value(j, "email"), f"{label}[{i}].email: '{email}' is already in this group: each address is briefed once per group, keep one entry")
+            continue
         if name and email:
             out.append(Contact(name, email, langs, role or None))
     return tuple(out)
@@ -413,6 +416,9 @@ def _group_csv(c: Checker, path: Path, where: tuple[int, int], label: str, defau
         name, email = (row.get("name") or "").strip(), (row.get("email") or "").strip()
         if not name or not _EMAIL.match(email):
             c.problems.append(problem_at(path, n, 1, "each row needs a name and a valid email (columns: name,email,languages,role)"))
+            continue
+        if email.lower() in {o.email.lower() for o in out}:
+            c.problems.append(problem_at(path, n, 1, f"'{email}' is already in this file: each address is briefed once per group, keep one row"))
             continue
         langs = tuple(x for x in re.split(r"[\s,;]+", row.get("languages") or "") if x)
         out.append(Contact(name, email, langs or default_langs, (row.get("role") or "").strip() or None))
