@@ -375,7 +375,7 @@ def _group(c: Checker, parent: MarkedDict, key: str, label: str, campaign: Campa
     if not isinstance(value, list):
         c.error(c.at_value(parent, key), f"{label}: expected a list of {{name, email, languages, role}} or the name of a CSV file")
         return ()
-    out = []
+    out: list[Contact] = []
     for i, item in enumerate(value):
         where = value.item_marks[i] if isinstance(value, MarkedList) else parent.mark
         j = c.mapping(item, where, f"{label}[{i}]")
@@ -411,7 +411,7 @@ def _group_csv(c: Checker, path: Path, where: tuple[int, int], label: str, defau
     except csv.Error as exc:
         c.error(where, f"{label}: '{path.name}' is not a CSV file of name,email,languages,role: {exc}")
         return ()
-    out = []
+    out: list[Contact] = []
     for n, row in enumerate(rows, start=2):
         name, email = (row.get("name") or "").strip(), (row.get("email") or "").strip()
         if not name or not _EMAIL.match(email):
