@@ -24,7 +24,7 @@ from campaigner import credentials
 from campaigner.errors import Ambiguous, ConfigError, Permanent, PublishFailure, Transient, problem_at
 from campaigner.ledger import Ledger, LedgerUnavailable, LedgerWriteFailed, PostMeta, RunRecord, this_host
 from campaigner.render import Post, Renderer, expand, window_dates
-from campaigner.schedule import Decision, decide, looked_at, looks_back_to, next_attempt
+from campaigner.schedule import Decision, Fate, decide, looked_at, looks_back_to, next_attempt
 
 if TYPE_CHECKING:
     from campaigner.adapters.base import Adapter, Message, Receipt, WireRequest
@@ -238,8 +238,8 @@ class Publisher:
                 detail = f"{window.reason()}: never sent (after: skip)"
                 if self.ledger.mark_skipped(meta_for(post), run_id=self.run_id, detail=detail, now=now):
                     report.results.append(Result(post.id, post.account, "skipped", error=detail, post=post))
-            for post, window in decision.held:
-                report.results.append(Result(post.id, post.account, "held", error=held_detail(self.calendar, post, window), post=post))
+            for post, fate in decision.held:
+                report.results.append(Result(post.id, post.account, "held", error=held_detail(self.calendar, fate), post=post))
             for post, why in decision.waiting:
                 report.results.append(Result(post.id, post.account, "waiting", error=why, post=post))
             report.drafts = decision.drafts
@@ -501,8 +501,8 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
         report.results.append(Result(post.id, post.account, "would-miss", error=f"due {post.due.isoformat()}, grace passed", post=post))
     for post, window in decision.skipped:
         report.results.append(Result(post.id, post.account, "held", error=f"{window.reason()}: it would be recorded as skipped, never sent (after: skip)", post=post))
-    for post, window in decision.held:
-        report.results.append(Result(post.id, post.account, "held", error=held_detail(calendar, post, window), post=post))
+    for post, fate in decision.held:
+        report.results.append(Result(post.id, post.account, "held", error=held_detail(calendar, fate), post=post))
     for post, why in decision.waiting:
         report.results.append(Result(post.id, post.account, "waiting", error=why, post=post))
     for post in plan.send:
@@ -512,10 +512,15 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
     return report
 
 
-def held_detail(calendar: Calendar, post: Any, window: QuietWindow) -> str:
+def held_detail(calendar: Calendar, fate: Fate) -> str:
     """Why a deferred post waits, and when it goes: 'held by quiet window ...: due 2027-06-07 09:00 when it ends (after: defer)'."""
-    at = window.deferred(post.due).astimezone(calendar.campaign.tz).strftime("%Y-%m-%d %H:%M")
-    return f"{window.reason()}: due {at} when it ends (after: defer)"
+    assert fate.first is not None and fate.last is not None
+    at = fate.at.astimezone(calendar.campaign.tz).strftime("%Y-%m-%d %H:%M")
+    if not fate.sent:
+        return f"{fate.first.reason()}: deferred to {at}, which quiet window '{fate.last.name}' holds: it will then be recorded as skipped, never sent"
+    if fate.last.name != fate.first.name:
+        return f"{fate.first.reason()}, then by '{fate.last.name}': due {at} when that ends (after: defer)"
+    return f"{fate.first.reason()}: due {at} when it ends (after: defer)"
 
 
 def _refuse_unfit(posts: Sequence[Deliverable]) -> None:

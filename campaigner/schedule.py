@@ -9,7 +9,7 @@ deferred post is found when its window ends. Commands and views ask these, never
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from campaigner.calendar.quiet import QuietWindow, held_by, window_for
 from campaigner.ledger import PostRecord
@@ -18,6 +18,15 @@ from campaigner.render import Post
 # A transient failure waits 2, 4, 8 ... minutes, at most an hour, unless the platform says longer.
 BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_MAX = timedelta(hours=1)
+
+
+class Fate(NamedTuple):
+    """What quiet windows make of a post."""
+
+    first: QuietWindow | None  # the window that holds it at its own due time (None: no window holds it)
+    last: QuietWindow | None  # the window that decides: the one that skips it, or the last that defers it
+    at: datetime  # when that is settled: when it is sent (or due, or missed from), or skipped
+    sent: bool  # False: a window skips it, it is never sent
 
 
 class Decision:
@@ -29,8 +38,8 @@ class Decision:
         self.waiting: list[tuple[Post, str]] = []  # (post, why it waits)
         self.drafts: list[Post] = []
         # Held by a quiet window: to record as skipped now (after: skip), or waiting for the window's end (after: defer).
-        self.skipped: list[tuple[Post, QuietWindow]] = []
-        self.held: list[tuple[Post, QuietWindow]] = []
+        self.skipped: list[tuple[Post, QuietWindow]] = []  # (post, the window that skips it)
+        self.held: list[tuple[Post, Fate]] = []  # deferred, and what becomes of it when its window ends
 
 
 def hold(post: Post, quiet: Sequence[QuietWindow]) -> QuietWindow | None:
@@ -43,12 +52,29 @@ def held_at(kind: str, goal: str | None, due: datetime, quiet: Sequence[QuietWin
     return window_for(kind, goal, due, quiet)
 
 
+def fate(post: Post, quiet: Sequence[QuietWindow]) -> Fate:
+    """What quiet windows make of a post. A window that skips it settles it at its due time; one that
+    defers it makes it due when the window ends, and a post deferred into another window that holds
+    it is held by that one in turn (windows never overlap, so the chain ends)."""
+    first = window = hold(post, quiet)
+    at = post.due
+    while window is not None:
+        if window.after == "skip":
+            return Fate(first, window, at, False)
+        at = window.deferred(at)
+        later = held_by(post.event, at, quiet)
+        if later is None:
+            return Fate(first, window, at, True)
+        window = later
+    return Fate(None, None, at, True)
+
+
 def due_at(post: Post, quiet: Sequence[QuietWindow]) -> datetime | None:
     """When a post is due: its own time; when its window ends for a deferred post; None for one a window skips."""
-    window = hold(post, quiet)
-    if window is None:
+    if not quiet:
         return post.due
-    return window.deferred(post.due) if window.after == "defer" else None
+    f = fate(post, quiet)
+    return f.at if f.sent else None
 
 
 def status(post: Post, record: PostRecord | None, quiet: Sequence[QuietWindow] = ()) -> str:
@@ -76,10 +102,10 @@ def looks_back_to(since: datetime, now: datetime, quiet: Sequence[QuietWindow], 
 def looked_at(post: Post, since: datetime, now: datetime, quiet: Sequence[QuietWindow]) -> bool:
     """Whether a run over (since, now] must consider this post: due then; or deferred by a window, from
     its own due time (held, and said so) until the window's end, and then while due then."""
-    if since < post.due <= now:
-        return True
-    due = due_at(post, quiet) if quiet else post.due
-    return due is not None and due != post.due and post.due <= now and since < due
+    if since < post.due <= now or not quiet:
+        return since < post.due <= now
+    at = fate(post, quiet).at  # (for a post deferred and then skipped: when it is skipped)
+    return at != post.due and post.due <= now and since < at
 
 
 def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: datetime, grace_for: Callable[[Post], timedelta],
@@ -97,9 +123,9 @@ def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: dateti
     blocked: dict[str, Post] = {}  # account -> the earlier post it waits behind
     items = []
     for post in posts:
-        window = hold(post, quiet) if not post.draft else None
-        items.append((window.deferred(post.due) if window is not None and window.after == "defer" else post.due, post, window))
-    for due, post, window in sorted(items, key=lambda item: (item[0], item[1].id)):
+        f = fate(post, quiet) if quiet and not post.draft else None
+        items.append((f.at if f is not None else post.due, post, f))
+    for due, post, f in sorted(items, key=lambda item: (item[0], item[1].id)):
         if post.due > now:
             continue
         rec = records.get(post.id)
@@ -107,12 +133,13 @@ def decide(posts: Iterable[Post], records: Mapping[str, PostRecord], now: dateti
         retryable = state == "failed" and rec is not None and rec.transient
         if state != "pending" and not retryable:
             continue
-        if window is not None and window.after == "skip":
-            d.skipped.append((post, window))
-            continue
-        if window is not None and now < due:
-            d.held.append((post, window))
-            continue
+        if f is not None and f.last is not None:
+            if now < f.at:
+                d.held.append((post, f))
+                continue
+            if not f.sent:
+                d.skipped.append((post, f.last))
+                continue
         if due != post.due:
             post = post._replace(due=due)  # deferred: due (and recorded as due) when its window ended
         if post.draft:

@@ -299,3 +299,18 @@ def test_status_lists_the_window_in_force_with_the_posts_it_holds(quiet_cal):
     during = json.loads(invoke("status", "--calendar", str(cal), "--now", "2026-12-02T09:00:00+07:00", "--json").stdout)
     assert [(q["name"], q["held"], q["after"]) for q in during["quiet"]] == [("vote-week", 2, "skip")]
     assert invoke("status", "--calendar", str(cal), "--now", "2026-12-06T09:00:00+07:00").stdout.count("Quiet window") == 0
+
+
+@pytest.mark.parametrize(("second", "status", "deferred_to", "sent_at"), [
+    ("after: skip", "skipped", None, None),
+    ("after: defer", "published", "2026-12-07T10:00:00+07:00", "2026-12-07T10:01:00+07:00"),
+])
+def test_a_post_deferred_into_the_next_window_is_held_by_that_one_too(quiet_cal, tmp_path, second, status, deferred_to, sent_at):
+    cal = quiet_cal("quiet:\n  - {name: first, from: 2026-12-03, to: 2026-12-04, hold: [kind: un-vote], after: defer}\n"
+                    f"  - {{name: second, from: 2026-12-05, to: 2026-12-06, hold: [kind: un-vote], {second}}}\n")
+    vote = plan_json(cal)["vote"]
+    assert (vote["status"], vote["held_by"], vote["deferred_to"]) == ("held", "first", deferred_to)
+    for now in ("2026-12-05T10:01:00+07:00", sent_at or "2026-12-07T10:01:00+07:00"):
+        assert invoke("post", "--calendar", str(cal), "--now", now).exit_code == 0
+    assert ledger_rows(cal)["vote"][0] == status
+    assert ("Note 2" in [s["text"].split(" for ")[0] for s in sends(tmp_path / "sent.jsonl")]) == (status == "published")

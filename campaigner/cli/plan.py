@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterable, Optional
 
@@ -39,7 +39,7 @@ def plan(
     from campaigner.calendar import suggest
     from campaigner.errors import ConfigError, Problem
     from campaigner.render import expand
-    from campaigner.schedule import hold, status
+    from campaigner.schedule import due_at, hold, status
 
     with session(calendar, db=db, now=now) as rt:
         cal, moment = rt.calendar, rt.now
@@ -72,7 +72,8 @@ def plan(
     stale = facts.stale(cal, posts)
     if as_json:
         stale_in = facts.stale_by_post(cal, posts)
-        _echo_json_list(_as_json(p, states[p.id], [f.name for f in stale_in.get(p.id, ())], held.get(p.id) or skipped_by.get(p.id)) for p in posts)
+        _echo_json_list(_as_json(p, states[p.id], [f.name for f in stale_in.get(p.id, ())], held.get(p.id) or skipped_by.get(p.id),
+                                 due_at(p, quiet) if p.id in held else None) for p in posts)
     else:
         if month:
             _print_month(cal, posts, states, start, today, full)
@@ -138,14 +139,14 @@ def _echo_json_list(rows: Iterable[dict]) -> None:
     typer.echo("".join(batch) + ("\n]" if started else "[]"))
 
 
-def _as_json(p: Post, state: str, stale: list[str], window: QuietWindow | None = None) -> dict:
+def _as_json(p: Post, state: str, stale: list[str], window: QuietWindow | None = None, deferred: datetime | None = None) -> dict:
     return {
         "id": p.id, "event": p.event.id, "kind": p.kind, "goal": p.event.goal, "account": p.account, "platform": p.platform,
         "language": p.language, "due": p.due.isoformat(), "text": p.text, "parts": list(p.parts) if len(p.parts) > 1 else None,
         "length": p.length, "limit": p.limit, "fits": p.fits, "status": state, "draft": p.draft,
         "media": [{"path": m.written, "alt": m.alt} for m in p.media],
         "held_by": window.name if window is not None else None,
-        "deferred_to": window.deferred(p.due).isoformat() if window is not None and window.after == "defer" else None,
+        "deferred_to": deferred.isoformat() if deferred is not None else None,  # when a deferring window sends it
         "facts": list(p.facts), "stale_facts": stale,
     }
 
