@@ -497,6 +497,12 @@ def dry_run(calendar: Calendar, ledger: Ledger | None, now: datetime, describe_w
     plan = preflight(calendar, ledger, now, accounts=accounts, check_credentials=False, renderer=renderer)
     decision = plan.decision
     report = RunReport("dry-run", drafts=decision.drafts)
+    if ledger is not None:
+        from campaigner import reconcile
+
+        for rec, label in reconcile.safe_unknown(calendar, ledger, now, accounts):
+            report.results.append(Result(rec.id, rec.account, "would-look-up",
+                                         error=f"unknown: {label} is asked first; found is recorded as published, absent is sent again with the same key"))
     for post in decision.missed:
         report.results.append(Result(post.id, post.account, "would-miss", error=f"due {post.due.isoformat()}, grace passed", post=post))
     for post, window in decision.skipped:

@@ -80,6 +80,22 @@ def how(record: PostRecord, calendar: Calendar, ledger: Ledger, now: datetime) -
     return f"'campaigner reconcile' can look for it on {label}"
 
 
+def safe_unknown(calendar: Calendar, ledger: Ledger, now: datetime, accounts: Iterable[str] | None = None) -> list[tuple[PostRecord, str]]:
+    """The unknown posts the next `post` looks up first (their retry is provably safe), with their platform's label."""
+    wanted = set(accounts) if accounts else None
+    found = []
+    for record in ledger.records(states=["unknown"]) if ledger.exists else []:
+        if (wanted is not None and record.account not in wanted) or record.account not in calendar.accounts:
+            continue
+        try:
+            cls = adapters.adapter_class(record.platform)
+        except KeyError:
+            continue
+        if cls.lookup is not None and safe_to_retry(cls, first_claim(ledger, record), now):
+            found.append((record, cls.label or record.platform))
+    return found
+
+
 def settle(calendar: Calendar, ledger: Ledger, adapter_for: Callable[[str], Adapter], now: datetime, *,
            accounts: Iterable[str] | None = None, paid_reads: bool = False, safe_only: bool = False,
            renderer: Renderer | None = None) -> tuple[list[Settlement], list[Post]]:

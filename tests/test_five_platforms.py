@@ -249,6 +249,10 @@ def test_one_anniversary_morning_on_five_platforms_every_post_once(five):
         unknown = {pid for pid, s in results.items() if s == "unknown"}
         assert unknown == {f"{EVENT}/{DAY}/{account}/en" for account in ("ccbl_bsky", "ccbl_mastodon", "ccbl_facebook")}
 
+        rehearsal = cli("post", "--calendar", cal, "--now", f"{DAY}T11:10", "--dry-run")
+        assert (f"would-look-up: {EVENT}/{DAY}/ccbl_bsky/en (unknown: Bluesky is asked first; found is recorded as published, "
+                "absent is sent again with the same key)") in rehearsal.stdout
+        assert f"would-look-up: {EVENT}/{DAY}/ccbl_facebook/en" not in rehearsal.stdout
         status = cli("status", "--calendar", cal, "--now", f"{DAY}T11:10")
         assert "the next 'campaigner post' (or 'campaigner reconcile') asks Bluesky and publishes or safely retries it" in status.stdout
         assert "'campaigner reconcile' can look for it on Facebook" in status.stdout
