@@ -63,7 +63,7 @@ def _mutants(text: str, n: int, seed: int = 6) -> list[str]:
 
 
 def _documents() -> list[str]:
-    files = [ROOT / "calendar.yaml", *sorted(FIXTURES.rglob("*.yaml"))]
+    files = [ROOT / "calendar.yaml", ROOT / "facts.yaml", *sorted(FIXTURES.rglob("*.yaml"))]
     texts = [f.read_text(encoding="utf-8") for f in files if f.is_file()]
     return DOCUMENTS + texts + _mutants(texts[0], 300)
 
