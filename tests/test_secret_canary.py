@@ -125,6 +125,8 @@ def test_no_form_of_any_secret_reaches_output_logs_ledger_or_cache(shipped, cana
         ("status", "--calendar", cal, "--now", "2026-12-03T12:00"),
         ("status", "--calendar", cal, "--now", "2026-12-03T12:00", "--json"),
         ("history", "--calendar", cal, "--now", "2026-12-03T12:00"),
+        ("brief", "condemn-cluster-munitions-border-2025", "--to", "officials", "--dry-run", "--calendar", cal, "--now", "2026-12-03T12:00"),
+        ("brief", "vanuatu-joins-ccm", "--to", "officials", "--dry-run", "--json", "--calendar", cal, "--now", "2026-12-03T12:00"),
     ]
     outputs = []
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
