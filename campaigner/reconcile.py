@@ -63,6 +63,20 @@ def safe_to_retry(cls: type[Adapter], since: datetime, now: datetime) -> bool:
     return cls.idempotent and (cls.idempotency_window is None or now + MARGIN < since + cls.idempotency_window)
 
 
+def within_grace(calendar: Calendar, record: PostRecord, now: datetime) -> bool:
+    """Whether the post may still be sent: its due time plus its event's grace is ahead."""
+    event = next((e for e in calendar.events if e.id == record.event), None)
+    grace = calendar.grace_for(event) if event is not None else calendar.campaign.grace
+    return record.due + grace > now
+
+
+def automatic(cls: type[Adapter], calendar: Calendar, ledger: Ledger, record: PostRecord, now: datetime) -> bool:
+    """Whether `post` settles this unknown post by itself: its retry is provably safe and it may still
+    be sent. (Past its grace only `reconcile` asks: a run every few minutes must not log in to
+    Bluesky for ever over an old post, since logins are limited per day.)"""
+    return cls.lookup is not None and safe_to_retry(cls, first_claim(ledger, record), now) and within_grace(calendar, record, now)
+
+
 def how(record: PostRecord, calendar: Calendar, ledger: Ledger, now: datetime) -> str | None:
     """What reconciling can do for an unknown post, for `status`; None for a row that is no
     platform's post (a briefing email)."""
@@ -73,7 +87,7 @@ def how(record: PostRecord, calendar: Calendar, ledger: Ledger, now: datetime) -
     label = cls.label or record.platform
     if cls.lookup is None:
         return f"{cls.lookup_note}: check the account by hand"
-    if safe_to_retry(cls, first_claim(ledger, record), now):
+    if automatic(cls, calendar, ledger, record, now):
         return f"the next 'campaigner post' (or 'campaigner reconcile') asks {label} and publishes or safely retries it"
     if cls.lookup_costs:
         return f"'campaigner reconcile --x-reads' can look for it on {label} (reading costs money)"
@@ -91,7 +105,7 @@ def safe_unknown(calendar: Calendar, ledger: Ledger, now: datetime, accounts: It
             cls = adapters.adapter_class(record.platform)
         except KeyError:
             continue
-        if cls.lookup is not None and safe_to_retry(cls, first_claim(ledger, record), now):
+        if automatic(cls, calendar, ledger, record, now):
             found.append((record, cls.label or record.platform))
     return found
 
@@ -137,7 +151,7 @@ def _settle_one(calendar: Calendar, ledger: Ledger, adapter_for: Callable[[str],
     label = cls.label or record.platform
     since = first_claim(ledger, record)
     safe = safe_to_retry(cls, since, now)
-    if safe_only and not safe:
+    if safe_only and not automatic(cls, calendar, ledger, record, now):
         return None
     if cls.lookup is None:
         return result("cannot", f"{cls.lookup_note}; {label} cannot deduplicate, so it is never sent again by itself")

@@ -77,3 +77,23 @@ def test_the_next_post_retries_mastodon_within_the_hour_and_gets_the_first_statu
         assert again[md_post]["status"] == "published" and again[md_post]["url"].endswith(status_id)
         # Five requests for four posts: the retry went with the same Idempotency-Key and made no second status.
         assert fake.creates["mastodon"] == 5 and len(fake.md_statuses) == 4 and len(fake.posts["mastodon"]) == len(set(fake.posts["mastodon"])) == 4
+
+
+def test_post_leaves_an_unknown_bluesky_post_past_its_grace_to_reconcile(five):  # noqa: F811
+    """Logins are limited per day: a run every few minutes does not log in for ever over an old post."""
+    cal = str(five)
+    bsky_post = f"{EVENT}/{DAY}/ccbl_bsky/en"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = Platforms(rsps)
+        fake.timeout_next, fake.lookups_fail = {"bluesky"}, True
+        cli("post", "--calendar", cal, "--now", f"{DAY}T11:05", "--account", "ccbl_bsky")
+        fake.lookups_fail = False
+        logins = [c for c in rsps.calls if "createSession" in c.request.url]
+        late = cli("post", "--calendar", cal, "--now", "2026-12-04T10:00", "--account", "ccbl_bsky", "--json")  # a day later: grace 6 h
+        assert [c for c in rsps.calls if "createSession" in c.request.url] == logins
+        assert bsky_post not in {r["id"] for r in json.loads(late.stdout or "[]") if r["status"] == "published"}
+        status = cli("status", "--calendar", cal, "--now", "2026-12-04T10:05")
+        assert "or: 'campaigner reconcile' can look for it on Bluesky" in status.stdout
+        done = cli("reconcile", "--calendar", cal, "--now", "2026-12-04T10:10", "--json")
+        settled = {s["id"]: s for s in json.loads(done.stdout)["settled"]}
+        assert settled[bsky_post]["outcome"] == "published"  # the first request had made it
