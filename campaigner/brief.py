@@ -214,9 +214,11 @@ def _write(calendar: Calendar, renderer: Renderer, event: Event, post: Post, con
         context.update(contact=person, journalist=person, group=group, statement=post.text,
                        report=event.link or event.vars.get("report"), language=lang)
         try:
-            text = renderer.env.get_template(name).render(context)
+            tmpl = renderer.env.get_template(name)
         except jinja2.TemplateError as exc:
             raise ConfigError([problem_at(renderer.folder / name, getattr(exc, "lineno", 0) or 0, 0, f"email template: {exc}")]) from None
+        # Within the sandbox's bounds, and located at the line, as a post's template is.
+        text = renderer.render_text(tmpl, context, f"the {group} email for event '{event.id}'")
         first, _, rest = text.strip().partition("\n")
         if not first.lower().startswith("subject:"):
             raise ConfigError([problem_at(renderer.folder / name, 1, 1, "the first line of an email template must be 'Subject: ...'")])
