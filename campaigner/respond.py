@@ -158,6 +158,18 @@ def approve(rt: Session, event_id: str, *, who: str) -> Written:
     return rapid.approve(rt.calendar_path, event_id, who=who, now=rt.now, published=bool(published_posts(rt, event)), load=rt.reload)
 
 
+def quiet_note(calendar: Any, posts: list[Post]) -> str | None:
+    """What a quiet window will do with these posts (an event just approved), or None when none holds them."""
+    from campaigner.schedule import fate
+
+    for p in posts:
+        f = fate(p, calendar.quiet)
+        if f.first is not None:
+            then = "record them as skipped, never sent" if not f.sent else f"send them when it ends ({f.at.astimezone(calendar.campaign.tz):%Y-%m-%d %H:%M})"
+            return f"they fall in quiet window '{f.first.name}' ({f.first.span()}): 'campaigner post' will {then}"
+    return None
+
+
 def reject(rt: Session, event_id: str, *, who: str) -> tuple[Written, list[Any]]:
     """Reject a rapid.yaml event; also the records of its posts that were already out (which it cannot take back)."""
     out = published_posts(rt, rt.calendar.require(event_id))

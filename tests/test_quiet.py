@@ -314,3 +314,18 @@ def test_a_post_deferred_into_the_next_window_is_held_by_that_one_too(quiet_cal,
         assert invoke("post", "--calendar", str(cal), "--now", now).exit_code == 0
     assert ledger_rows(cal)["vote"][0] == status
     assert ("Note 2" in [s["text"].split(" for ")[0] for s in sends(tmp_path / "sent.jsonl")]) == (status == "published")
+
+
+def test_approving_a_draft_in_a_window_says_the_window_will_hold_it(fixture_calendar, monkeypatch):
+    import tests.fake_platform  # noqa: F401
+
+    cal = fixture_calendar("rapid")
+    cal.write_text(cal.read_text() + "quiet:\n  - {name: talks, from: 2026-11-29, to: 2026-12-01, hold: [kind: condemnation]}\n")
+    args = ["--calendar", str(cal), "--now", "2026-11-30T14:05:00"]
+    drafted = invoke("condemn", "--report", "https://monitor.example/2026/11/30/use", "--source", "Landmine Monitor", "--draft", *args)
+    assert drafted.exit_code == 0, drafted.output
+    event = next(line.split()[1] for line in drafted.stdout.splitlines() if line.startswith("added "))
+    approved = invoke("approve", event, "--by", "sokha", *args)
+    assert approved.exit_code == 0, approved.output
+    assert "they fall in quiet window 'talks' (2026-11-29 to 2026-12-01): 'campaigner post' will record them as skipped, never sent" in approved.stdout
+    assert "the next 'campaigner post' publishes it" not in approved.stdout

@@ -250,11 +250,13 @@ def approve(
 
     with session(calendar, db=db, now=now) as rt:
         written = respond.approve(rt, event_id, who=_who(by))
+        held = respond.quiet_note(rt.calendar, written.posts)
     for change in written.changes:
         typer.echo(f"{event_id}: {change}")
     if written.created:
         e = written.event
-        typer.echo(f"approved {e.id} (by {e.approved_by}); due {e.date.isoformat()} {e.time.strftime('%H:%M')}: the next 'campaigner post' publishes it")
+        typer.echo(f"approved {e.id} (by {e.approved_by}); due {e.date.isoformat()} {e.time.strftime('%H:%M')}: "
+                   + (held or "the next 'campaigner post' publishes it"))
         _print.posts(written.posts)
 
 
