@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from campaigner.adapters.email import SMTPSettings
 from campaigner.calendar import JOURNALISTS, Calendar, Contact, Event
 from campaigner.errors import CampaignerError, ConfigError, Problem, problem_at
-from campaigner.ledger import Ledger
 from campaigner.render import Post, Renderer
 
 if TYPE_CHECKING:
     from campaigner.adapters.base import Message
+    from campaigner.ledger import Ledger  # only in annotations: validate renders letters without a ledger
 
 __all__ = ["SMTPSettings", "Briefing", "BriefResult", "compose", "send", "brief_id", "briefing_of", "statements", "language_for",
            "template_names"]

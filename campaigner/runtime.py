@@ -100,7 +100,7 @@ class Session:
         self.calendar, self.snapshot = cache.load(self.calendar_path, on_problems=on_warnings)
         self.now = resolve_now(now, self.calendar)
         self.write = write
-        self.ledger_url = ledger_url(self.calendar_path, db)
+        self._db = db
         self._ledger: Ledger | None = None
         self._renderer: Renderer | None = None
         self._adapters: dict[tuple[str, bool], Adapter] = {}
@@ -124,6 +124,12 @@ class Session:
 
             self._renderer = Renderer(self.calendar, snapshot=self.snapshot)
         return self._renderer
+
+    @property
+    def ledger_url(self) -> str:
+        """The ledger's URL (worked out when first asked: `validate` and `plan` without a ledger never
+        import campaigner.ledger, ~3 ms of class definitions)."""
+        return ledger_url(self.calendar_path, self._db)
 
     def ledger_exists(self) -> bool:
         """Whether the ledger has been created yet (without creating it). A read-only session
