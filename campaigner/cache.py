@@ -111,16 +111,21 @@ class Snapshot:
 
 def load(path: Path, on_problems: Callable[[list[Problem]], None] | None = None) -> tuple[Calendar, Snapshot | None]:
     """The calendar at path and its snapshot: from the snapshot when every input is unchanged, else
-    loaded afresh (with a new, empty snapshot); no snapshot at all when the cache is off."""
-    from campaigner.calendar import load_calendar
+    loaded afresh (with a new, empty snapshot); no snapshot at all when the cache is off.
 
+    The loader (and with it yaml and the checker, ~12 ms of imports) is imported only to load:
+    a run served from the snapshot never needs it."""
     folder = directory()
     key = _key(path) if folder else None
     if folder is None or key is None:
+        from campaigner.calendar.loader import load_calendar
+
         return load_calendar(path, on_problems=on_problems), None
     name = snapshot_name(path)
     snap = _read(folder, name)
     if snap is None or snap.key != key or not _signatures_hold(snap):
+        from campaigner.calendar.loader import load_calendar
+
         cal = load_calendar(path, on_problems=on_problems)
         content = {path, path.parent / RAPID_FILE}
         media = {m.path for e in cal.events for m in e.media}

@@ -12,15 +12,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jinja2
-
 from campaigner import parallel
 from campaigner.calendar import Account, Calendar, Event, Media
 from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
 from campaigner.facts import Facts, carry, column, undefined_fact_error
 from campaigner.recurrence import Occurrence, occurrences
 
-if TYPE_CHECKING:  # jinja2.sandbox is needed only to render: a run served from the cache never imports it
+if TYPE_CHECKING:  # jinja2 is needed only to render: a run served from the cache never imports it
+    import jinja2
+
     from campaigner.sandbox import Environment
 
     from campaigner.adapters.base import Message
@@ -176,6 +176,8 @@ class Renderer:
 
     def load(self, name: str) -> jinja2.Template:
         """A template by its name under templates/, compiled; ConfigError, located, when it cannot be."""
+        import jinja2
+
         try:
             return self.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
@@ -281,6 +283,8 @@ class Renderer:
     def render_text(self, tmpl: jinja2.Template, context: dict[str, Any], what: str) -> str:
         """A template rendered within the sandbox's bounds, trailing spaces trimmed; ConfigError,
         located in the template, for anything that goes wrong (`what` names the event or email)."""
+        import jinja2
+
         from campaigner import sandbox
 
         try:

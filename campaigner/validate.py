@@ -6,15 +6,16 @@ from collections.abc import Iterable
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from campaigner import adapters, facts
 from campaigner.calendar import Calendar
 from campaigner.errors import ConfigError, Problem, not_utf8, problem_at
 from campaigner.recurrence import next_or_last
 from campaigner.render import Post, Renderer, template_names
+
+if TYPE_CHECKING:  # jinja2 only to compile: a warm validate (every input unchanged) never imports it
+    import jinja2
 
 
 class Report:
@@ -92,6 +93,8 @@ def template_syntax(folder: Path) -> list[Problem]:
 def _compile_all(env: jinja2.Environment, folder: Path, defined: Iterable[str] | None = None) -> list[Problem]:
     """Syntax errors in every template file, used or not, and entries that cannot be templates; with
     the calendar's facts (`defined`), each reference to a fact it does not define."""
+    import jinja2
+
     if not folder.is_dir():
         if folder.is_symlink():
             return [problem_at(folder, 0, 0, "the templates folder is a symlink that leads nowhere (its target is missing, or it leads in a loop): fix or remove it")]
@@ -119,6 +122,8 @@ def _compile_or_parse(env: jinja2.Environment, path: Path, name: str) -> None:
     """Compile through the loader: rendering then reuses the template, and the bytecode cache the next
     run. Parse alone without a loader, or when compiling failed only for a missing filter or test:
     that is reported where the template is rendered, as it always was."""
+    import jinja2
+
     if env.loader is not None:
         try:
             env.get_template(name)
