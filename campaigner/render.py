@@ -294,7 +294,8 @@ class Renderer:
             # Said as validate's reading of every template says it, so that the two are one line.
             raise ConfigError([self._locate(exc, tmpl, exc.message or "undefined fact", fact=name.group(1) if name else None)]) from None
         except jinja2.UndefinedError as exc:
-            raise ConfigError([self._locate(exc, tmpl, f"undefined variable for {what}: {_undefined(exc.message)}; define it in the event's vars or guard it with {{% if ... is defined %}}")]) from None
+            where = self._locate(exc, tmpl, "")
+            raise ConfigError([where._replace(message=f"undefined variable for {what}: {_undefined(exc.message, _source_line(where))}")]) from None
         except jinja2.exceptions.SecurityError as exc:
             raise ConfigError([self._locate(exc, tmpl, f"not allowed in a template: {exc}")]) from None
         except sandbox.RenderTimeout as exc:
@@ -372,10 +373,27 @@ def template_names(folder: Path) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _undefined(message: str | None) -> str:
-    """Jinja's "'dict object' has no attribute 'x'" in the calendar's terms."""
+def _undefined(message: str | None, line: str) -> str:
+    """Jinja's "'dict object' has no attribute 'x'" in the calendar's terms, with the fix. Jinja does
+    not say which object lacks it: the template's line does (`vars.x`, `contact.x`)."""
+    guard = "guard it with {% if ... is defined %}"
     m = re.match(r"'dict object' has no attribute '([^']+)'", message or "")
-    return f"'{m.group(1)}' is not set (vars.{m.group(1)} is missing)" if m else (message or "undefined")
+    if not m:
+        return f"{message or 'undefined'}; define it in the event's vars or {guard}"
+    attr = m.group(1)
+    owner = re.search(rf"([A-Za-z_][\w.]*)\.{re.escape(attr)}\b", line)
+    if owner is None or owner.group(1) == "vars":
+        return f"'{attr}' is not set (vars.{attr} is missing); define it in the event's vars or {guard}"
+    path = f"{owner.group(1)}.{attr}"
+    return f"'{path}' is not set ({owner.group(1)} has no '{attr}'); {guard}"
+
+
+def _source_line(where: Problem) -> str:
+    """The template line a problem is located at ('' when it cannot be read)."""
+    try:
+        return Path(where.file).read_text(encoding="utf-8").splitlines()[where.line - 1] if where.line else ""
+    except (OSError, UnicodeDecodeError, IndexError):
+        return ""
 
 
 class _Namespace:

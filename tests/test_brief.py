@@ -425,4 +425,7 @@ def test_validate_renders_each_groups_letters_and_warns_of_a_letter_for_no_group
     result = validate()
     assert result.exit_code == 2
     assert "templates/condemnation/email.officials.en.j2" in result.stderr and "'title'" in result.stderr
+    # Said of the contact, where the letter reads it, not of the event's vars.
+    assert "'contact.title' is not set (contact has no 'title'); guard it with {% if ... is defined %}" in result.stderr
+    assert "vars.title" not in result.stderr
     assert "templates/accession/email.oficials.km.j2: warning: no contact group 'oficials' in the calendar (its groups: officials)" in result.stderr

@@ -246,6 +246,10 @@ def test_the_shipped_calendar_holds_the_30_may_universalization_posts_for_the_co
     assert table.stdout.count("held (commune-elections-2027)") == 4
     assert "Quiet window commune-elections-2027: 2027-05-23 to 2027-06-06, holds goal universalization, kind un-vote" in table.stdout
     assert "National Election Committee has not yet published the 2027 campaign period (in 2022 it ran 21 May to 3 June)" in table.stdout
+    # The window skips them, so X will not be asked (nor paid) for them.
+    assert "X requests for ccbl_x" not in table.stdout
+    spring = invoke("plan", "--calendar", str(shipped), "--from", "2027-04-01", "--to", "2027-06-10")
+    assert "X requests for ccbl_x: 2," in spring.stdout  # 4 April's two X posts; not 30 May's two
 
 
 def test_condemn_post_during_a_window_that_holds_condemnations_is_refused_unless_despite_quiet(fixture_calendar, tmp_path, monkeypatch):

@@ -300,8 +300,12 @@ def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:
         out.line("Posts per account: " + ", ".join(f"{k} {v}" for k, v in sorted(per_account.items())))
         out.line("Posts per goal: " + ", ".join(f"{k} {v}" for k, v in sorted(per_goal.items())))
     from campaigner import budget
+    from campaigner.schedule import hold
 
-    for c in budget.costs(cal, posts):
+    # Requests and their cost: not for the posts that will never be sent (a rejected event, a
+    # quiet window that skips them); a deferred post is still sent, so it counts.
+    sent = [p for p in posts if not p.event.rejected and ((window := hold(p, cal.quiet)) is None or window.after != "skip")]
+    for c in budget.costs(cal, sent):
         amount = f"${c.amount:.2f}" if c.currency == "USD" else f"{c.amount:.2f} {c.currency}"
         out.line(f"{c.label} requests for {c.account}: {c.requests}, estimated cost {amount} (prices from the calendar's pricing:, else {c.source})")
     drafts = sum(1 for p in posts if p.draft and not p.event.rejected)
@@ -313,5 +317,5 @@ def _print_totals(out, cal: Calendar, posts: list[Post]) -> None:
     for p in posts:
         if not p.fits:
             out.line(f"warning: {p.id} is {p.length}/{p.limit} characters: it will not be sent until shortened", "red")
-    for w in budget.rate_warnings(posts):
+    for w in budget.rate_warnings(sent):
         out.line(f"warning: {w}", "yellow")
