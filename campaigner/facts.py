@@ -12,13 +12,13 @@ No YAML and no Jinja at import: `filters` and `render` import this module on eve
 
 from __future__ import annotations
 
-import calendar as _calendar
 import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from campaigner.calendar.ages import DEFAULT_MAX_AGE, after
 from campaigner.calendar.records import Age, Fact
 from campaigner.errors import Problem, problem_at
 
@@ -27,62 +27,6 @@ if TYPE_CHECKING:
 
     from campaigner.calendar import Calendar
     from campaigner.render import Post
-
-DEFAULT_MAX_AGE = Age(12, 0, "12 months")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_AGE_RE = re.compile(r"^\s*(\d+)\s*(years?|y|months?|mo|weeks?|w|days?|d)\s*$", re.I)
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-# ---------------------------------------------------------------- ages and dates
-
-
-def parse_age(value: Any) -> Age | None:
-    """'12 months', '1 year', '18 months', '6 weeks', '90 days' -> Age; None when not written so."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        return None
-    m = _AGE_RE.match(value)
-    if not m or int(m.group(1)) > 1200:
-        return None
-    n, unit = int(m.group(1)), m.group(2).lower()
-    if unit.startswith("y"):
-        return Age(12 * n, 0, value.strip())
-    if unit.startswith("mo"):
-        return Age(n, 0, value.strip())
-    return Age(0, 7 * n if unit.startswith("w") else n, value.strip())
-
-
-def after(day: date, age: Age) -> date:
-    """The day `age` after `day` (a month later than 31 January is the end of February)."""
-    from datetime import timedelta
-
-    months = day.month - 1 + age.months
-    year, month = day.year + months // 12, months % 12 + 1
-    if year > 9999:
-        return date.max
-    shifted = date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
-    try:
-        return shifted + timedelta(days=age.days)
-    except OverflowError:
-        return date.max
-
-
-def covers_until(as_of: Any) -> date | None:
-    """The last day an `as_of` covers: a date itself, "YYYY-MM" its month's last day, a year its
-    31 December; None when it is none of these."""
-    if isinstance(as_of, date):
-        return as_of
-    if isinstance(as_of, int) and not isinstance(as_of, bool) and 1 <= as_of <= 9999:
-        return date(as_of, 12, 31)
-    if isinstance(as_of, str):
-        m = _MONTH_RE.match(as_of.strip())
-        if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1:
-            year, month = int(m.group(1)), int(m.group(2))
-            return date(year, month, _calendar.monthrange(year, month)[1])
-        if re.match(r"^\d{4}$", as_of.strip()):
-            return covers_until(int(as_of))
-    return None
-
 
 def max_age(fact: Fact, calendar: Calendar) -> Age:
     """The fact's own max_age, else the campaign's fact_max_age, else 12 months."""
@@ -352,98 +296,3 @@ def stale_message(s: Stale, calendar: Calendar) -> str:
 def stale_problems(calendar: Calendar, posts: Iterable[Post], severity: str = "warning") -> list[Problem]:
     """The stale facts of these posts as warnings located where each fact is defined."""
     return [problem_at(s.fact.file, s.fact.line, s.fact.col, stale_message(s, calendar), severity) for s in stale(calendar, posts)]
-
-
-# ---------------------------------------------------------------- campaigner facts
-
-
-class Citation(NamedTuple):
-    """One post that cites a fact."""
-
-    id: str
-    event: str
-    date: date
-    due: str
-    where: str  # account/lang
-    stale: bool
-
-
-class Use(NamedTuple):
-    """A fact as `campaigner facts` lists it: its value, age today, and the posts that cite it."""
-
-    name: str
-    shown: str  # the value as written, per language when it has one per language
-    value: Any
-    per_language: bool
-    as_of: str
-    until: date
-    source: str
-    max_age: str
-    fresh_until: date
-    age: str
-    stale_today: bool
-    defined_at: str
-    posts: tuple[Citation, ...]
-    templates: tuple[str, ...]
-
-    def occurrences(self) -> list[tuple[str, list[str], bool]]:
-        """The posts grouped by occurrence: ("event/date", [account/lang, ...], stale)."""
-        groups: dict[str, tuple[list[str], bool]] = {}
-        for c in self.posts:
-            key = f"{c.event}/{c.date.isoformat()}"
-            where, _ = groups.setdefault(key, ([], c.stale))
-            where.append(c.where)
-        return [(key, where, is_stale) for key, (where, is_stale) in groups.items()]
-
-    def as_json(self) -> dict[str, Any]:
-        """The row for --json."""
-        return {
-            "name": self.name, "value": self.value, "per_language": self.per_language, "as_of": self.as_of,
-            "covers_until": self.until.isoformat(), "source": self.source, "max_age": self.max_age,
-            "fresh_until": self.fresh_until.isoformat(), "age": self.age, "stale": self.stale_today,
-            "defined_at": self.defined_at, "templates": list(self.templates),
-            "posts": [{"id": c.id, "due": c.due, "stale": c.stale} for c in self.posts],
-        }
-
-
-def usage(calendar: Calendar, posts: Iterable[Post], today: date, templates: Path) -> list[Use]:
-    """Every fact of the calendar, in name order, with its age on `today` and the posts that cite it."""
-    cited: dict[str, list[Post]] = {}
-    for post in posts:
-        for name in post.facts:
-            cited.setdefault(name, []).append(post)
-    in_templates = _templates_citing(templates)
-    rows = []
-    for name in sorted(calendar.facts):
-        fact = calendar.facts[name]
-        limit = fresh_until(fact, calendar)
-        shown = "; ".join(f"{lang}: {v}" for lang, v in fact.value.items()) if fact.per_language else str(fact.value)
-        posts_of = tuple(Citation(p.id, p.event.id, p.date, p.due.isoformat(), f"{p.account}/{p.language}", p.date > limit)
-                         for p in sorted(cited.get(name, []), key=lambda p: (p.due, p.id)))
-        where = str(problem_at(fact.file, fact.line, fact.col, "")).removesuffix(": ")
-        rows.append(Use(name, shown, fact.value, fact.per_language, as_of_text(fact), fact.until, fact.source,
-                        max_age(fact, calendar).written, limit, age_text(fact.until, today), today > limit, where,
-                        posts_of, tuple(sorted(in_templates.get(name, ())))))
-    return rows
-
-
-def _templates_citing(folder: Path) -> dict[str, set[str]]:
-    """fact name -> the templates (by name under templates/) that cite it, in any branch."""
-    if not folder.is_dir():
-        return {}
-    from campaigner.render import template_names
-    from campaigner.sandbox import environment
-
-    env = environment(folder)
-    out: dict[str, set[str]] = {}
-    for name in template_names(folder)[0]:
-        try:
-            source = (folder / name).read_text(encoding="utf-8")
-            if "facts" not in source:
-                continue
-            tree = env.parse(source, name=name)
-        except Exception:  # a template that cannot be read or parsed: validate says why
-            continue
-        for ref in references(source, tree):
-            out.setdefault(ref.name, set()).add(name)
-    return out

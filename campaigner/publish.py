@@ -200,6 +200,16 @@ class Publisher:
         assert self._now is not None
         return self._now + timedelta(seconds=time.monotonic() - self._started)
 
+    def reconcile(self, now: datetime, *, accounts: Iterable[str] | None = None, paid_reads: bool = False) -> Any:
+        """`campaigner reconcile`: settle every unknown post the platforms can answer for
+        (reconcile.settle), and send again, through this engine, the ones whose retry is safe."""
+        from campaigner import reconcile
+
+        settled, retry = reconcile.settle(self.calendar, self.ledger, self.adapter_for, now, accounts=accounts, paid_reads=paid_reads,
+                                          renderer=self.renderer)
+        run = self.run(now, posts=retry, command="reconcile") if retry else None
+        return reconcile.Reconciled(settled, run)
+
     def run(self, now: datetime, *, accounts: Iterable[str] | None = None, command: str = "post",
             posts: Sequence[Deliverable] | None = None, check_credentials: bool = True,
             quiet: Sequence[QuietWindow] | None = None) -> RunReport:

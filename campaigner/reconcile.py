@@ -262,15 +262,3 @@ class Reconciled(NamedTuple):
         """0 when every unknown post was settled (and every retry went out), else 1."""
         left = any(s.outcome not in ("published", "retry") for s in self.settled)
         return 1 if left or (self.run is not None and self.run.exit_code) else 0
-
-
-def reconcile(calendar: Calendar, ledger: Ledger, adapter_for: Callable[[str], Adapter], now: datetime, *,
-              accounts: Iterable[str] | None = None, paid_reads: bool = False, renderer: Renderer | None = None, stop: Any = None) -> Reconciled:
-    """Settle every unknown post the platforms can answer for, and send again the ones whose retry is safe."""
-    from campaigner.publish import Publisher
-
-    settled, retry = settle(calendar, ledger, adapter_for, now, accounts=accounts, paid_reads=paid_reads, renderer=renderer)
-    run = None
-    if retry:
-        run = Publisher(calendar, ledger, adapter_for, renderer=renderer, stop=stop).run(now, posts=retry, command="reconcile")
-    return Reconciled(settled, run)

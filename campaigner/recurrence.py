@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import calendar as _cal
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 from zoneinfo import ZoneInfo
 
-from campaigner.calendar import Event
+if TYPE_CHECKING:  # annotations only: recurrence sits below the calendar package, which uses it
+    from campaigner.calendar.records import Event
 
 
 class Occurrence(NamedTuple):

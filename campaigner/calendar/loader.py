@@ -101,7 +101,7 @@ def _campaign(c: Checker, doc: MarkedDict) -> Campaign | None:
 
 def _age(c: Checker, m: MarkedDict, key: str, label: str) -> Age | None:
     """A fact's (or the campaign's) max_age: '12 months', '1 year', '90 days'."""
-    from campaigner.facts import parse_age
+    from campaigner.calendar.ages import parse_age
 
     if key not in m:
         return None
@@ -452,7 +452,7 @@ def _facts(c: Checker, doc: MarkedDict, campaign: Campaign | None, accounts: dic
 
 
 def _fact_map(c: Checker, m: MarkedDict, campaign: Campaign | None, accounts: dict[str, Account], path: Path) -> dict[str, Fact]:
-    from campaigner.facts import NAME_RE, covers_until
+    from campaigner.calendar.ages import NAME_RE, covers_until
 
     languages = set(campaign.languages if campaign else ()) | {lang for a in accounts.values() for lang in a.languages}
     out: dict[str, Fact] = {}

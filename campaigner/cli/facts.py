@@ -22,7 +22,7 @@ def facts(
 ) -> None:
     """List every fact with its value, as_of, source and age today, and the posts that cite it (default: the next 365 days)."""
     from campaigner.errors import ConfigError, Problem
-    from campaigner.facts import usage
+    from campaigner.views.facts import usage
     from campaigner.render import expand
 
     with session(calendar, now=now) as rt:

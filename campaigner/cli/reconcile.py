@@ -21,7 +21,7 @@ def reconcile(
 ) -> None:
     """Look up each unknown post on its platform: found is published, a safe retry is sent, the rest say what to check."""
     from campaigner.credentials import redact
-    from campaigner.reconcile import reconcile as settle_all
+    from campaigner.publish import Publisher
     from campaigner.runtime import Stop
 
     with session(calendar, db=db, now=now, write=True) as rt:
@@ -30,7 +30,7 @@ def reconcile(
             typer.echo("Nothing has been posted yet (no ledger): nothing to reconcile.")
             raise typer.Exit(0)
         with Stop() as stop:
-            done = settle_all(rt.calendar, rt.ledger, rt.adapter, rt.now, accounts=accounts, paid_reads=x_reads, renderer=rt.renderer, stop=stop)
+            done = Publisher(rt.calendar, rt.ledger, rt.adapter, renderer=rt.renderer, stop=stop).reconcile(rt.now, accounts=accounts, paid_reads=x_reads)
     sent = done.run.results if done.run is not None else []
     if as_json:
         import json
