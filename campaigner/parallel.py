@@ -66,11 +66,14 @@ class _Child:
         """Fork a child that runs work() and sends back the list; None when no child could start."""
         read_end, write_end = os.pipe()
         # The child's garbage collector would otherwise walk, and so copy, every page of the heap.
+        # What was frozen before (a snapshot, see cache.py) stays frozen afterwards.
+        frozen_before = gc.get_freeze_count() > 0
         gc.freeze()
         try:
             pid = os.fork()
         except OSError:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
             os.close(read_end)
             os.close(write_end)
             return None
@@ -84,7 +87,8 @@ class _Child:
                 code = 0
             finally:
                 os._exit(code)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
         os.close(write_end)
         return cls(pid, read_end)
 
