@@ -13,7 +13,7 @@ No YAML and no Jinja at import: `filters` and `render` import this module on eve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -252,26 +252,8 @@ class Stale(NamedTuple):
     posts: tuple[str, ...]  # "account/lang" of each post of that occurrence that cites it
 
 
-def stale(calendar: Calendar, posts: Iterable[Post]) -> list[Stale]:
-    """Each (fact, occurrence) whose posts cite the fact after it went stale, in fact and date order."""
-    groups: dict[tuple[str, str, date], list[str]] = {}
-    limits: dict[str, date] = {}
-    for post in posts:
-        for name in post.facts:
-            fact = calendar.facts.get(name)
-            if fact is None:
-                continue
-            if name not in limits:
-                limits[name] = fresh_until(fact, calendar)
-            if post.date > limits[name]:
-                groups.setdefault((name, post.event.id, post.date), []).append(f"{post.account}/{post.language}")
-    return [Stale(calendar.facts[name], event, day, tuple(sorted(where)))
-            for (name, event, day), where in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))]
-
-
-def stale_by_post(calendar: Calendar, posts: Iterable[Post]) -> dict[str, tuple[Fact, ...]]:
-    """The stale facts each post cites, by post id (posts citing none are absent), in name order."""
-    found: dict[str, list[Fact]] = {}
+def _stale_citations(calendar: Calendar, posts: Iterable[Post]) -> Iterator[tuple[Post, Fact]]:
+    """Each (post, fact) where the post cites the fact after it went stale, facts in name order."""
     limits: dict[str, date] = {}
     for post in posts:
         for name in sorted(post.facts):
@@ -281,7 +263,23 @@ def stale_by_post(calendar: Calendar, posts: Iterable[Post]) -> dict[str, tuple[
             if name not in limits:
                 limits[name] = fresh_until(fact, calendar)
             if post.date > limits[name]:
-                found.setdefault(post.id, []).append(fact)
+                yield post, fact
+
+
+def stale(calendar: Calendar, posts: Iterable[Post]) -> list[Stale]:
+    """Each (fact, occurrence) whose posts cite the fact after it went stale, in fact and date order."""
+    groups: dict[tuple[str, str, date], list[str]] = {}
+    for post, fact in _stale_citations(calendar, posts):
+        groups.setdefault((fact.name, post.event.id, post.date), []).append(f"{post.account}/{post.language}")
+    return [Stale(calendar.facts[name], event, day, tuple(sorted(where)))
+            for (name, event, day), where in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))]
+
+
+def stale_by_post(calendar: Calendar, posts: Iterable[Post]) -> dict[str, tuple[Fact, ...]]:
+    """The stale facts each post cites, by post id (posts citing none are absent), in name order."""
+    found: dict[str, list[Fact]] = {}
+    for post, fact in _stale_citations(calendar, posts):
+        found.setdefault(post.id, []).append(fact)
     return {post_id: tuple(facts) for post_id, facts in found.items()}
 
 
